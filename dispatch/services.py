@@ -1,0 +1,98 @@
+"""Writes that span bookings and work orders."""
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dispatch.models import Booking
+from technicians.models import Technician
+from workorders.errors import DomainError
+from workorders.events import event_record
+from workorders.models import Event, WorkOrder
+from workorders.services import work_order_set_status
+from workorders.status import Status
+
+# Leaving these statuses takes the job off the technician's lane.
+RELEASES_BOOKING = frozenset({Status.NEW, Status.ON_HOLD, Status.CANCELLED})
+
+
+class BookingConflict(DomainError):
+    """The technician already holds a booking in that time range."""
+
+
+def _active_booking(work_order: WorkOrder) -> Booking | None:
+    return (
+        Booking.objects.select_for_update()
+        .filter(work_order=work_order, state=Booking.State.ACTIVE)
+        .first()
+    )
+
+
+@transaction.atomic
+def work_order_change_status(
+    *, actor, work_order: WorkOrder, target: Status, hold_reason: str = "", reason: str = ""
+) -> WorkOrder:
+    """Status change from the office or the field; releases the booking when the job leaves the lane."""
+    work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+    booking = _active_booking(work_order)
+    if target == Status.SCHEDULED and booking is None:
+        raise DomainError("Schedule a work order by assigning it on the board.")
+    if target == Status.DISPATCHED and booking is None:
+        raise DomainError(f"{work_order.number} has no technician to dispatch to.")
+    work_order_set_status(
+        actor=actor, work_order=work_order, target=target, hold_reason=hold_reason, reason=reason
+    )
+    if booking is not None and target in RELEASES_BOOKING:
+        booking.state = Booking.State.CANCELLED
+        booking.save(update_fields=["state", "updated_at"])
+        event_record(
+            actor=actor,
+            kind=Event.Kind.UNASSIGNED,
+            summary=f"{work_order.number} taken off {booking.technician}'s day",
+            work_order=work_order,
+            technician=booking.technician,
+            before={"technician": str(booking.technician), "starts_at": booking.starts_at},
+        )
+    return work_order
+
+
+@transaction.atomic
+def booking_create(
+    *,
+    actor,
+    work_order: WorkOrder,
+    technician: Technician,
+    starts_at: datetime,
+    travel_minutes: int = 0,
+) -> Booking:
+    """Book a work order for a technician at a fixed time (no rule checks: the board adds them)."""
+    work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+    if _active_booking(work_order) is not None:
+        raise DomainError(f"{work_order.number} is already assigned.")
+    ends_at = starts_at + timedelta(minutes=work_order.estimated_minutes)
+    try:
+        with transaction.atomic():
+            booking = Booking.objects.create(
+                work_order=work_order,
+                technician=technician,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                travel_minutes=travel_minutes,
+                created_by=actor if actor is not None and actor.is_authenticated else None,
+            )
+    except IntegrityError as error:
+        raise BookingConflict(
+            f"{technician} is already booked between {starts_at:%H:%M} and {ends_at:%H:%M}."
+        ) from error
+    if work_order.status != Status.SCHEDULED:
+        work_order_set_status(actor=actor, work_order=work_order, target=Status.SCHEDULED)
+    event_record(
+        actor=actor,
+        kind=Event.Kind.ASSIGNED,
+        summary=f"{work_order.number} assigned to {technician} at {timezone.localtime(starts_at):%a %H:%M}",
+        work_order=work_order,
+        technician=technician,
+        after={"technician": str(technician), "starts_at": starts_at, "ends_at": ends_at},
+    )
+    return booking

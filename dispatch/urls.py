@@ -1,0 +1,50 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path, re_path
+
+from dispatch import views as dispatch_views
+from technicians import views as technician_views
+from workorders import views as workorder_views
+
+urlpatterns = [
+    path("", dispatch_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("customers/", workorder_views.customer_list, name="customer_list"),
+    path("customers/new/", workorder_views.customer_create, name="customer_create"),
+    path("customers/<int:pk>/edit/", workorder_views.customer_edit, name="customer_edit"),
+    path("work-orders/", workorder_views.work_order_list, name="work_order_list"),
+    path("work-orders/new/", workorder_views.work_order_create, name="work_order_create"),
+    path("work-orders/site-options/", workorder_views.site_options, name="site_options"),
+    path("work-orders/<int:pk>/", workorder_views.work_order_detail, name="work_order_detail"),
+    path("work-orders/<int:pk>/edit/", workorder_views.work_order_edit, name="work_order_edit"),
+    path(
+        "work-orders/<int:pk>/sla/pause/",
+        workorder_views.work_order_sla_pause,
+        name="work_order_sla_pause",
+    ),
+    path(
+        "work-orders/<int:pk>/sla/resume/",
+        workorder_views.work_order_sla_resume,
+        name="work_order_sla_resume",
+    ),
+    path(
+        "work-orders/<int:pk>/photos/",
+        workorder_views.work_order_photo_add,
+        name="work_order_photo_add",
+    ),
+    path(
+        "work-orders/<int:pk>/status/", dispatch_views.work_order_status, name="work_order_status"
+    ),
+    path("technicians/", technician_views.technician_list, name="technician_list"),
+    path("technicians/<int:pk>/edit/", technician_views.technician_edit, name="technician_edit"),
+    path("my/", dispatch_views.my_jobs, name="my_jobs"),
+    path("my/jobs/<int:pk>/status/", dispatch_views.my_job_status, name="my_job_status"),
+    re_path(
+        rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$",
+        dispatch_views.media_file,
+        name="media_file",
+    ),
+    path("admin/", admin.site.urls),
+]

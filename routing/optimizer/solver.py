@@ -1,0 +1,728 @@
+"""OR-Tools routing model for a `Problem`, search driver and schedule extraction.
+
+Design notes (why, not what):
+- Transit costs come from precomputed integer matrices registered with
+  `RegisterTransitMatrix`, so OR-Tools never calls back into Python while searching.
+- OR-Tools only handles integers: times and matrices are multiplied by `time_scale`.
+  Travel times are rounded *up* so a schedule feasible for OR-Tools is feasible with
+  the exact values; costs are rounded to nearest so the objective is unbiased.
+- Every job is optional (a disjunction) with a penalty larger than any detour or SLA
+  lateness could cost, growing with priority: a job is dropped only when it does not
+  fit, and lower priorities go first.
+- The reported schedule is recomputed in the problem's own units from the route order
+  and break placement (earliest start everywhere), not read from OR-Tools' integer
+  cumul variables; that avoids rounding artefacts and gives the technician no idle
+  departure. `checker.py` verifies it independently.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from .model import Break, Job, Number, Problem, Route, Solution, Step, Unassigned, Vehicle
+
+ProgressCallback = Callable[[float, float], None]
+
+FIRST_SOLUTION_STRATEGIES = tuple(routing_enums_pb2.FirstSolutionStrategy.Value.keys())
+METAHEURISTICS = tuple(routing_enums_pb2.LocalSearchMetaheuristic.Value.keys())
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Knobs of the OR-Tools search. Defaults were chosen on Solomon + field-service runs."""
+
+    # PATH_CHEAPEST_ARC finds no feasible solution on tight-window instances such as
+    # Solomon R101 within 30 s; insertion heuristics do, in milliseconds.
+    first_solution: str = "LOCAL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    guided_local_search_lambda: float = 0.1
+    # None: use the problem's own time_scale.
+    time_scale: int | None = None
+    # Stop after this many solutions (makes runs reproducible independent of CPU speed).
+    solution_limit: int | None = None
+    log_search: bool = False
+    extra_operators: tuple[str, ...] = ()
+    # Raw RoutingSearchParameters overrides, dotted paths: {"ls_operator_min_neighbors": 20}.
+    parameter_overrides: tuple[tuple[str, object], ...] = ()
+    # Iterated local search with SISR ruin-and-recreate instead of the metaheuristic.
+    iterated_local_search: bool = False
+    sisr_max_sequence: int = 10
+    sisr_avg_removed: int = 10
+    sa_automatic_temperatures: bool = True
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "first_solution": self.first_solution,
+            "metaheuristic": self.metaheuristic,
+            "guided_local_search_lambda": self.guided_local_search_lambda,
+            "solution_limit": self.solution_limit,
+            "extra_operators": list(self.extra_operators),
+            "parameter_overrides": dict(self.parameter_overrides),
+            "iterated_local_search": self.iterated_local_search,
+        }
+
+
+@dataclass
+class _Model:
+    """Everything needed to translate OR-Tools indices back to the problem."""
+
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+    time_dimension: pywrapcp.RoutingDimension
+    modelled_jobs: list[Job]
+    scale: int
+    breaks: dict[str, tuple[int, Break]] = field(default_factory=dict)
+    allowed_vehicles: dict[int, list[int]] = field(default_factory=dict)
+
+
+def solve(
+    problem: Problem,
+    time_limit_s: float = 30.0,
+    on_progress: ProgressCallback | None = None,
+    options: SearchOptions | None = None,
+) -> Solution:
+    """Optimise `problem` within about `time_limit_s` seconds of wall time (model building
+    included) and return the routes, the unassigned jobs with reasons and the cost curve.
+
+    `on_progress(elapsed_s, best_objective)` is called from the solver thread whenever the
+    best objective improves (objective = travel cost + fixed costs + SLA and drop
+    penalties, in problem cost units).
+    """
+    options = options or SearchOptions()
+    started = time.monotonic()
+    scale = options.time_scale or problem.time_scale
+    reasons, allowed = _prefilter(problem)
+    modelled = [job for job in problem.jobs if job.id not in reasons]
+    if not modelled:
+        return _empty_solution(problem, reasons, started)
+
+    model = _build_model(problem, modelled, allowed, scale)
+    routing = model.routing
+    progress: list[tuple[float, float]] = []
+    best = [math.inf]
+
+    def record_solution() -> None:
+        objective = routing.CostVar().Value() / scale
+        if objective < best[0] - 1e-9:
+            best[0] = objective
+            elapsed = time.monotonic() - started
+            progress.append((elapsed, objective))
+            if on_progress is not None:
+                on_progress(elapsed, objective)
+
+    routing.AddAtSolutionCallback(record_solution)
+    loading_s = time.monotonic() - started
+    parameters = _search_parameters(options, max(0.05, time_limit_s - loading_s))
+    assignment = routing.SolveWithParameters(parameters)
+    solving_s = time.monotonic() - started - loading_s
+
+    search_log: dict[str, object] = {
+        **options.describe(),
+        "time_limit_s": time_limit_s,
+        "time_scale": scale,
+        "determinism": "single thread; no random seed; only the time limit varies results",
+        "status": _status_name(routing.status()),
+        "solutions_seen": len(progress),
+    }
+    if assignment is None:
+        return Solution(
+            routes=[],
+            unassigned=[],
+            code=1,
+            error=f"no solution found within {time_limit_s:g} s ({search_log['status']})",
+            search_log=search_log,
+        )
+    solution = _extract(problem, model, assignment, reasons)
+    solution.progress = progress
+    solution.loading_ms = round(loading_s * 1000)
+    solution.solving_ms = round(solving_s * 1000)
+    solution.search_log = search_log
+    return solution
+
+
+# --------------------------------------------------------------------------- prefilter
+
+
+def _window_fits_shift(problem: Problem, job: Job, vehicle: Vehicle) -> bool:
+    shift_start, shift_end = vehicle.time_window or (0, math.inf)
+    to_job = problem.travel_time(vehicle.start_index, job.location_index)
+    back = problem.travel_time(job.location_index, vehicle.end_index)
+    if vehicle.max_travel_time is not None and to_job + back > vehicle.max_travel_time:
+        return False
+    earliest_arrival = shift_start + to_job
+    for window_start, window_end in _service_windows(job):
+        begin = max(window_start, earliest_arrival)
+        if begin <= window_end and begin + job.service + back <= shift_end:
+            return True
+    return False
+
+
+def _service_windows(job: Job) -> list[tuple[Number, Number]]:
+    if job.pinned_start is not None:
+        return [(job.pinned_start, job.pinned_start)]
+    if job.in_progress or not job.time_windows:
+        return [(0, math.inf)]
+    return list(job.time_windows)
+
+
+def _prefilter(problem: Problem) -> tuple[dict[int, str], dict[int, list[int]]]:
+    """Return (reason per job that cannot be served by anyone, allowed vehicle positions)."""
+    reasons: dict[int, str] = {}
+    allowed: dict[int, list[int]] = {}
+    all_skills = set().union(*(v.skills for v in problem.vehicles))
+    for job in problem.jobs:
+        if job.pinned_vehicle is not None:
+            # A dispatcher's pin overrides skills: the technician was chosen by a human.
+            candidates = [i for i, v in enumerate(problem.vehicles) if v.id == job.pinned_vehicle]
+        else:
+            candidates = [i for i, v in enumerate(problem.vehicles) if job.skills <= v.skills]
+        if not candidates:
+            missing = sorted(job.skills - all_skills)
+            reasons[job.id] = (
+                f"no technician has skills {missing}"
+                if missing
+                else f"no single technician has all skills {sorted(job.skills)}"
+            )
+            continue
+        candidates = [i for i in candidates if _fits_capacity(job, problem.vehicles[i])]
+        if not candidates:
+            reasons[job.id] = f"amount {job.delivery} exceeds every capable vehicle's capacity"
+            continue
+        candidates = [
+            i for i in candidates if _window_fits_shift(problem, job, problem.vehicles[i])
+        ]
+        if not candidates:
+            reasons[job.id] = "no time window fits any shift"
+            continue
+        allowed[job.id] = candidates
+    return reasons, allowed
+
+
+def _fits_capacity(job: Job, vehicle: Vehicle) -> bool:
+    if not job.delivery:
+        return True
+    capacity = vehicle.capacity or [0] * len(job.delivery)
+    return all(amount <= limit for amount, limit in zip(job.delivery, capacity, strict=False))
+
+
+# --------------------------------------------------------------------------- model
+
+
+def _node_layout(
+    problem: Problem, jobs: list[Job]
+) -> tuple[list[int | None], list[int], list[int]]:
+    """Location index of each OR-Tools node (jobs first, then one node per distinct depot
+    location) and each vehicle's start and end node. Sharing depot nodes between vehicles
+    lets OR-Tools see identical vehicles, which makes its local search markedly faster."""
+    nodes: list[int | None] = [job.location_index for job in jobs]
+    depot_node: dict[int | None, int] = {}
+
+    def node_for(location_index: int | None) -> int:
+        if location_index not in depot_node:
+            depot_node[location_index] = len(nodes)
+            nodes.append(location_index)
+        return depot_node[location_index]
+
+    starts = [node_for(v.start_index) for v in problem.vehicles]
+    ends = [node_for(v.end_index) for v in problem.vehicles]
+    return nodes, starts, ends
+
+
+def _node_matrix(
+    matrix: Sequence[Sequence[Number]], nodes: list[int | None], scale: int, round_up: bool
+) -> np.ndarray:
+    """Scaled integer matrix between nodes; a missing start/end location costs nothing."""
+    base = np.asarray(matrix, dtype=np.float64)
+    present = np.array([n if n is not None else 0 for n in nodes], dtype=np.int64)
+    values = base[np.ix_(present, present)] * scale
+    # The epsilon absorbs binary noise such as 5.000000000000001 * 1000.
+    values = np.ceil(values - 1e-6) if round_up else np.rint(values)
+    values = values.astype(np.int64)
+    missing = np.array([n is None for n in nodes])
+    values[missing, :] = 0
+    values[:, missing] = 0
+    return values
+
+
+def _build_model(
+    problem: Problem, jobs: list[Job], allowed: dict[int, list[int]], scale: int
+) -> _Model:
+    vehicle_count = len(problem.vehicles)
+    job_count = len(jobs)
+    nodes, starts, ends = _node_layout(problem, jobs)
+    manager = pywrapcp.RoutingIndexManager(len(nodes), vehicle_count, starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+
+    travel = _node_matrix(problem.durations, nodes, scale, round_up=True)
+    service = np.zeros(len(nodes), dtype=np.int64)
+    for n, job in enumerate(jobs):
+        service[n] = math.ceil(job.service * scale - 1e-6)
+    # Time transit includes the service at the origin, the usual OR-Tools convention.
+    time_callback = routing.RegisterTransitMatrix((travel + service[:, None]).tolist())
+
+    cost_callbacks = _register_costs(problem, routing, nodes, scale)
+    max_arc_cost = max(largest for _, largest in cost_callbacks.values())
+    if len(cost_callbacks) == 1:
+        routing.SetArcCostEvaluatorOfAllVehicles(next(iter(cost_callbacks.values()))[0])
+    for v, vehicle in enumerate(problem.vehicles):
+        if len(cost_callbacks) > 1:
+            routing.SetArcCostEvaluatorOfVehicle(
+                cost_callbacks[(vehicle.per_hour, vehicle.per_km)][0], v
+            )
+        if vehicle.fixed_cost:
+            routing.SetFixedCostOfVehicle(vehicle.fixed_cost * scale, v)
+
+    horizon = _horizon(problem, jobs, travel, service, scale)
+    routing.AddDimension(time_callback, horizon, horizon, False, "time")
+    time_dimension = routing.GetDimensionOrDie("time")
+    model = _Model(manager, routing, time_dimension, jobs, scale)
+
+    _add_vehicle_shifts(problem, model, horizon)
+    max_lateness_cost = _add_job_windows(problem, model, jobs)
+    _add_capacities(problem, routing, jobs, nodes)
+    _add_max_tasks(problem, routing, jobs, nodes)
+    _add_max_travel_time(problem, routing, travel, scale)
+    _add_breaks(problem, model, service)
+
+    # Dropping a job must always cost more than serving it (detour + lateness), and
+    # more for higher priorities: penalty = base x (1 + priority).
+    base_penalty = 2 * max_arc_cost + max_lateness_cost + 1
+    for n, job in enumerate(jobs):
+        index = manager.NodeToIndex(n)
+        vehicles = allowed[job.id]
+        model.allowed_vehicles[job.id] = vehicles
+        if len(vehicles) < vehicle_count:
+            # (SetAllowedVehiclesForIndex's SWIG binding rejects Python lists in 9.15.)
+            routing.VehicleVar(index).SetValues([-1, *vehicles])
+        if job.in_progress:
+            v = vehicles[0]
+            routing.NextVar(routing.Start(v)).SetValue(index)
+        else:
+            routing.AddDisjunction([index], base_penalty * (1 + job.priority))
+    return model
+
+
+def _register_costs(
+    problem: Problem, routing: pywrapcp.RoutingModel, nodes: list[int | None], scale: int
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """One matrix callback per distinct (per_hour, per_km) pair: fewer vehicle classes."""
+    callbacks: dict[tuple[int, int], tuple[int, int]] = {}
+    durations = np.asarray(problem.durations, dtype=np.float64)
+    distances = (
+        np.asarray(problem.distances, dtype=np.float64)
+        if problem.distances is not None
+        else np.zeros_like(durations)
+    )
+    for vehicle in problem.vehicles:
+        key = (vehicle.per_hour, vehicle.per_km)
+        if key in callbacks:
+            continue
+        cost = durations * (vehicle.per_hour / 3600) + distances * (vehicle.per_km / 1000)
+        matrix = _node_matrix(cost, nodes, scale, round_up=False)
+        callbacks[key] = (routing.RegisterTransitMatrix(matrix.tolist()), int(matrix.max()))
+    return callbacks
+
+
+def _horizon(
+    problem: Problem, jobs: list[Job], travel: np.ndarray, service: np.ndarray, scale: int
+) -> int:
+    latest = [v.time_window[1] for v in problem.vehicles if v.time_window is not None]
+    latest += [w[1] for job in jobs for w in job.time_windows]
+    latest += [job.pinned_start for job in jobs if job.pinned_start is not None]
+    latest += [b.time_windows[-1][1] for v in problem.vehicles for b in v.breaks]
+    # Room for a whole serial tour after the latest fixed time, for unbounded shifts.
+    slack = int(travel.max(initial=0)) * (len(jobs) + 1) + int(service.sum())
+    slack += sum(b.service for v in problem.vehicles for b in v.breaks) * scale
+    if all(v.time_window is not None for v in problem.vehicles):
+        return math.ceil(max(latest) * scale) + 1
+    return math.ceil(max(latest, default=0) * scale) + int(slack) + 1
+
+
+def _add_vehicle_shifts(problem: Problem, model: _Model, horizon: int) -> None:
+    routing, time_dimension, scale = model.routing, model.time_dimension, model.scale
+    for v, vehicle in enumerate(problem.vehicles):
+        if vehicle.time_window is None:
+            continue
+        start, end = vehicle.time_window
+        lower, upper = math.ceil(start * scale), math.floor(end * scale)
+        time_dimension.CumulVar(routing.Start(v)).SetRange(lower, upper)
+        time_dimension.CumulVar(routing.End(v)).SetRange(lower, upper)
+    for v in range(len(problem.vehicles)):
+        # Prefer late departures and early returns once the order is fixed.
+        pass  # routing.AddVariableMaximizedByFinalizer(time_dimension.CumulVar(routing.Start(v)))
+        pass  # routing.AddVariableMinimizedByFinalizer(time_dimension.CumulVar(routing.End(v)))
+
+
+def _add_job_windows(problem: Problem, model: _Model, jobs: list[Job]) -> int:
+    """Hard windows (with gaps removed) and soft SLA deadlines; returns max lateness cost."""
+    routing, time_dimension, scale = model.routing, model.time_dimension, model.scale
+    manager = model.manager
+    max_lateness_cost = 0
+    for n, job in enumerate(jobs):
+        index = manager.NodeToIndex(n)
+        cumul = time_dimension.CumulVar(index)
+        windows = _service_windows(job)
+        if windows[0][1] != math.inf:
+            first_start = math.ceil(windows[0][0] * scale)
+            last_end = math.floor(windows[-1][1] * scale)
+            cumul.SetRange(first_start, last_end)
+            for (_, gap_start), (gap_end, _) in zip(windows, windows[1:], strict=False):
+                cumul.RemoveInterval(
+                    math.floor(gap_start * scale) + 1, math.ceil(gap_end * scale) - 1
+                )
+        if job.sla_deadline is not None:
+            penalty = job.sla_penalty if job.sla_penalty is not None else problem.sla_penalty
+            if penalty > 0:
+                deadline = math.floor(job.sla_deadline * scale)
+                time_dimension.SetCumulVarSoftUpperBound(index, deadline, penalty)
+                max_lateness_cost = max(max_lateness_cost, (cumul.Max() - deadline) * penalty)
+    return max_lateness_cost
+
+
+def _add_capacities(
+    problem: Problem, routing: pywrapcp.RoutingModel, jobs: list[Job], nodes: list[int | None]
+) -> None:
+    for k in range(problem.amount_size):
+        demands = [0] * len(nodes)
+        for n, job in enumerate(jobs):
+            demands[n] = job.delivery[k] if k < len(job.delivery) else 0
+        capacities = [v.capacity[k] if k < len(v.capacity) else 0 for v in problem.vehicles]
+        callback = routing.RegisterUnaryTransitVector(demands)
+        routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, True, f"load{k}")
+
+
+def _add_max_tasks(
+    problem: Problem, routing: pywrapcp.RoutingModel, jobs: list[Job], nodes: list[int | None]
+) -> None:
+    if all(v.max_tasks is None for v in problem.vehicles):
+        return
+    counts = [1 if n < len(jobs) else 0 for n in range(len(nodes))]
+    limits = [v.max_tasks if v.max_tasks is not None else len(jobs) for v in problem.vehicles]
+    callback = routing.RegisterUnaryTransitVector(counts)
+    routing.AddDimensionWithVehicleCapacity(callback, 0, limits, True, "tasks")
+
+
+def _add_max_travel_time(
+    problem: Problem, routing: pywrapcp.RoutingModel, travel: np.ndarray, scale: int
+) -> None:
+    if all(v.max_travel_time is None for v in problem.vehicles):
+        return
+    unbounded = int(travel.sum(axis=1).max()) + 1
+    limits = [
+        math.floor(v.max_travel_time * scale) if v.max_travel_time is not None else unbounded
+        for v in problem.vehicles
+    ]
+    callback = routing.RegisterTransitMatrix(travel.tolist())
+    routing.AddDimensionWithVehicleCapacity(callback, 0, limits, True, "travel")
+
+
+def _add_breaks(problem: Problem, model: _Model, service: np.ndarray) -> None:
+    routing, time_dimension, scale = model.routing, model.time_dimension, model.scale
+    if not any(v.breaks for v in problem.vehicles):
+        return
+    solver = routing.solver()
+    manager = model.manager
+    # Breaks may not overlap a job's service; they may interrupt travel.
+    visit_transits = [int(service[manager.IndexToNode(i)]) for i in range(routing.Size())]
+    for v, vehicle in enumerate(problem.vehicles):
+        intervals = []
+        for brk in vehicle.breaks:
+            earliest = math.ceil(brk.time_windows[0][0] * scale)
+            latest = math.floor(brk.time_windows[-1][1] * scale)
+            duration = math.ceil(brk.service * scale)
+            name = f"break:{v}:{brk.id}"
+            interval = solver.FixedDurationIntervalVar(earliest, latest, duration, False, name)
+            start_var = interval.StartExpr().Var()
+            for (_, gap_start), (gap_end, _) in zip(
+                brk.time_windows, brk.time_windows[1:], strict=False
+            ):
+                start_var.RemoveInterval(
+                    math.floor(gap_start * scale) + 1, math.ceil(gap_end * scale) - 1
+                )
+            # Keep the break inside the working day (OR-Tools would allow it after the end).
+            solver.Add(interval.StartExpr() >= time_dimension.CumulVar(routing.Start(v)))
+            solver.Add(interval.EndExpr() <= time_dimension.CumulVar(routing.End(v)))
+            intervals.append(interval)
+            model.breaks[name] = (v, brk)
+        time_dimension.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
+
+
+def _search_parameters(options: SearchOptions, time_limit_s: float) -> object:
+    parameters = pywrapcp.DefaultRoutingSearchParameters()
+    parameters.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, options.first_solution
+    )
+    parameters.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, options.metaheuristic
+    )
+    parameters.guided_local_search_lambda_coefficient = options.guided_local_search_lambda
+    parameters.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    if options.solution_limit is not None:
+        parameters.solution_limit = options.solution_limit
+    for operator in options.extra_operators:
+        setattr(parameters.local_search_operators, operator, True)
+    parameters.log_search = options.log_search
+    if options.iterated_local_search:
+        parameters.use_iterated_local_search = True
+        ils = parameters.iterated_local_search_parameters
+        ruin = ils.ruin_recreate_parameters.ruin_strategies.add()
+        ruin.sisr.max_removed_sequence_size = options.sisr_max_sequence
+        ruin.sisr.avg_num_removed_visits = options.sisr_avg_removed
+        ruin.sisr.bypass_factor = 0.01
+        if options.sa_automatic_temperatures:
+            ils.reference_solution_acceptance_strategy.simulated_annealing.automatic_temperatures = True
+    for path, value in options.parameter_overrides:
+        *parents, leaf = path.split(".")
+        target = parameters
+        for parent in parents:
+            target = getattr(target, parent)
+        setattr(target, leaf, value)
+    return parameters
+
+
+def _status_name(status: int) -> str:
+    names = {
+        0: "NOT_SOLVED",
+        1: "SUCCESS",
+        2: "PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED",
+        3: "FAIL",
+        4: "FAIL_TIMEOUT",
+        5: "INVALID",
+        6: "INFEASIBLE",
+        7: "OPTIMAL",
+    }
+    return names.get(status, str(status))
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+def _empty_solution(problem: Problem, reasons: dict[int, str], started: float) -> Solution:
+    unassigned = [
+        Unassigned(job.id, job.location, job.location_index, reasons[job.id])
+        for job in problem.jobs
+    ]
+    return Solution(
+        routes=[], unassigned=unassigned, loading_ms=round((time.monotonic() - started) * 1000)
+    )
+
+
+def _extract(
+    problem: Problem, model: _Model, assignment: object, reasons: dict[int, str]
+) -> Solution:
+    routing, manager, scale = model.routing, model.manager, model.scale
+    break_starts: dict[int, list[tuple[int, Break]]] = {}
+    intervals = assignment.IntervalVarContainer()
+    for i in range(intervals.Size()):
+        element = intervals.Element(i)
+        name = element.Var().Name()
+        if name in model.breaks and element.PerformedValue():
+            v, brk = model.breaks[name]
+            break_starts.setdefault(v, []).append((element.StartValue(), brk))
+
+    routes: list[Route] = []
+    served: set[int] = set()
+    for v, vehicle in enumerate(problem.vehicles):
+        visits: list[tuple[Job, int]] = []
+        index = assignment.Value(routing.NextVar(routing.Start(v)))
+        while not routing.IsEnd(index):
+            job = model.modelled_jobs[manager.IndexToNode(index)]
+            visits.append((job, assignment.Value(model.time_dimension.CumulVar(index))))
+            index = assignment.Value(routing.NextVar(index))
+        if not visits:
+            continue
+        served.update(job.id for job, _ in visits)
+        placed = _place_breaks(visits, sorted(break_starts.get(v, []), key=lambda b: b[0]), scale)
+        routes.append(build_route(problem, vehicle, [job for job, _ in visits], placed, scale))
+
+    unassigned = []
+    for job in problem.jobs:
+        if job.id in served:
+            continue
+        reason = reasons.get(job.id) or _drop_reason(problem, job, served, model.allowed_vehicles)
+        unassigned.append(Unassigned(job.id, job.location, job.location_index, reason))
+    return Solution(routes=routes, unassigned=unassigned)
+
+
+def _drop_reason(
+    problem: Problem, job: Job, served: set[int], allowed: dict[int, list[int]]
+) -> str:
+    mine = set(allowed.get(job.id, []))
+    outranked = any(
+        other.id in served
+        and other.priority > job.priority
+        and mine & set(allowed.get(other.id, []))
+        for other in problem.jobs
+    )
+    return (
+        "lower priority than scheduled jobs" if outranked else "no feasible slot within time limit"
+    )
+
+
+def _place_breaks(
+    visits: list[tuple[Job, int]], breaks: list[tuple[int, Break]], scale: int
+) -> list[list[tuple[Break, float]]]:
+    """For each gap (before job 0, ..., after the last job), the breaks OR-Tools put there,
+    with OR-Tools' start time in problem units (used to pick the break's time window)."""
+    gaps: list[list[tuple[Break, float]]] = [[] for _ in range(len(visits) + 1)]
+    for start, brk in breaks:
+        position = sum(1 for _, cumul in visits if cumul < start)
+        gaps[position].append((brk, start / scale))
+    return gaps
+
+
+def _earliest_in_windows(moment: Number, windows: list[tuple[Number, Number]]) -> Number:
+    for window_start, window_end in windows:
+        if moment <= window_end:
+            return max(moment, window_start)
+    return moment  # no window left: keep the order, the checker will report it
+
+
+def build_route(
+    problem: Problem,
+    vehicle: Vehicle,
+    jobs: list[Job],
+    breaks_per_gap: list[list[tuple[Break, float]]],
+    scale: int = 1,
+) -> Route:
+    """Earliest-start schedule of `jobs` in order, breaks in the given gaps.
+
+    Semantics shared with the checker: a break may be taken en route (part of the next
+    leg is driven before it); waiting happens just before a job's or break's start.
+    """
+    first_route = _schedule(problem, vehicle, jobs, breaks_per_gap, None, scale)
+    first_job_step = next(s for s in first_route.steps if s.type == "job")
+    if not breaks_per_gap[0] and first_job_step.waiting_time > 0:
+        # Leave later rather than wait at the first customer.
+        departure = first_route.steps[0].arrival + first_job_step.waiting_time
+        return _schedule(problem, vehicle, jobs, breaks_per_gap, departure, scale)
+    return first_route
+
+
+def _schedule(
+    problem: Problem,
+    vehicle: Vehicle,
+    jobs: list[Job],
+    breaks_per_gap: list[list[tuple[Break, float]]],
+    departure: Number | None,
+    scale: int,
+) -> Route:
+    shift_start = vehicle.time_window[0] if vehicle.time_window else 0
+    clock: Number = shift_start if departure is None else departure
+    load = [sum(values) for values in zip(*(j.delivery for j in jobs), strict=False)] or [
+        0
+    ] * problem.amount_size
+    load = load + [0] * (problem.amount_size - len(load))
+    steps = [
+        Step(
+            type="start",
+            arrival=clock,
+            duration=0,
+            distance=0,
+            load=list(load),
+            location_index=vehicle.start_index,
+            location=vehicle.start,
+        )
+    ]
+    travelled: Number = 0
+    distance: Number = 0
+    cost: Number = vehicle.fixed_cost
+    waiting_total: Number = 0
+    lateness_total: Number = 0
+    here = vehicle.start_index
+    stops: list[Job | None] = [*jobs, None]
+    for position, job in enumerate(stops):
+        there = job.location_index if job is not None else vehicle.end_index
+        leg = problem.travel_time(here, there)
+        leg_distance = problem.distance(here, there)
+        driven: Number = 0
+        for brk, planned_start in sorted(breaks_per_gap[position], key=lambda b: b[1]):
+            window = next(
+                (w for w in brk.time_windows if w[0] <= planned_start + 1e-9 <= w[1] + 2e-9),
+                brk.time_windows[0],
+            )
+            break_start = max(clock, window[0])
+            drive = min(break_start - clock, leg - driven)
+            driven += drive
+            waiting = break_start - clock - drive
+            waiting_total += waiting
+            steps.append(
+                Step(
+                    type="break",
+                    id=brk.id,
+                    arrival=clock + drive,
+                    waiting_time=waiting,
+                    service=brk.service,
+                    duration=travelled + driven,
+                    distance=distance,
+                    load=list(load),
+                )
+            )
+            clock = break_start + brk.service
+        arrival = clock + (leg - driven)
+        travelled += leg
+        distance += leg_distance
+        cost += leg * vehicle.per_hour / 3600 + leg_distance * vehicle.per_km / 1000
+        here = there
+        if job is None:
+            steps.append(
+                Step(
+                    type="end",
+                    arrival=arrival,
+                    duration=travelled,
+                    distance=distance,
+                    load=list(load),
+                    location_index=vehicle.end_index,
+                    location=vehicle.end,
+                )
+            )
+            break
+        service_start = _earliest_in_windows(arrival, _service_windows(job))
+        for k, amount in enumerate(job.delivery):
+            load[k] -= amount
+        lateness = None
+        if job.sla_deadline is not None:
+            lateness = max(0, service_start - job.sla_deadline)
+            lateness_total += lateness
+        steps.append(
+            Step(
+                type="job",
+                id=job.id,
+                arrival=arrival,
+                waiting_time=service_start - arrival,
+                service=job.service,
+                duration=travelled,
+                distance=distance,
+                load=list(load),
+                location_index=job.location_index,
+                location=job.location,
+                sla_lateness=lateness,
+            )
+        )
+        waiting_total += service_start - arrival
+        clock = service_start + job.service
+    if scale == 1 and isinstance(cost, float) and cost.is_integer():
+        cost = int(cost)
+    elif scale == 1 and isinstance(cost, float):
+        cost = round(cost)
+    delivery = [sum(values) for values in zip(*(j.delivery for j in jobs), strict=False)]
+    return Route(
+        vehicle=vehicle.id,
+        steps=steps,
+        cost=cost,
+        service=sum(j.service for j in jobs)
+        + sum(b.service for gap in breaks_per_gap for b, _ in gap),
+        duration=travelled,
+        waiting_time=waiting_total,
+        distance=distance,
+        priority=sum(j.priority for j in jobs),
+        delivery=delivery + [0] * (problem.amount_size - len(delivery)),
+        sla_lateness=lateness_total,
+    )

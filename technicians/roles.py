@@ -1,0 +1,77 @@
+"""Roles are Django groups; each view names the roles it admits.
+
+Checked in views (server-side); templates only use `roles` to hide links the
+user could not follow anyway.
+"""
+
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from functools import wraps
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+
+class Role(StrEnum):
+    DISPATCHER = "dispatcher"
+    OFFICE = "office"
+    MANAGER = "manager"
+    TECHNICIAN = "technician"
+    ADMIN = "admin"
+
+
+ALL_ROLES = frozenset(Role)
+OFFICE_ROLES = frozenset({Role.DISPATCHER, Role.OFFICE, Role.MANAGER, Role.ADMIN})
+EDITOR_ROLES = frozenset({Role.DISPATCHER, Role.OFFICE, Role.ADMIN})
+PLANNER_ROLES = frozenset({Role.DISPATCHER, Role.MANAGER, Role.ADMIN})
+STAFF_ADMIN_ROLES = frozenset({Role.OFFICE, Role.MANAGER, Role.ADMIN})
+
+
+def user_roles(user) -> frozenset[Role]:
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_dispatch_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(role for role in Role if role.value in names)
+        if user.is_superuser:
+            cached |= {Role.ADMIN}
+        user._dispatch_roles = cached
+    return cached
+
+
+def has_role(user, roles: Iterable[Role]) -> bool:
+    return bool(user_roles(user) & frozenset(roles))
+
+
+def role_required(roles: Iterable[Role]) -> Callable:
+    allowed = frozenset(roles)
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, allowed):
+                raise PermissionDenied("Your role does not allow this page.")
+            return view(request, *args, **kwargs)
+
+        wrapped.allowed_roles = allowed  # read by the role × view matrix test
+        return wrapped
+
+    return decorator
+
+
+def roles_context(request: HttpRequest) -> dict:
+    roles = user_roles(getattr(request, "user", None) or AnonymousUser())
+    return {
+        "roles": {role.value for role in roles},
+        "nav": {
+            "board": bool(roles & PLANNER_ROLES),
+            "office": bool(roles & OFFICE_ROLES),
+            "my_jobs": Role.TECHNICIAN in roles,
+            "admin": Role.ADMIN in roles and request.user.is_staff,
+        },
+    }

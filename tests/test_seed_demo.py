@@ -1,0 +1,45 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from dispatch.models import Booking
+from technicians.models import Certification, Technician
+from workorders.models import Customer, SLAPolicy, WorkOrder
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_is_realistic_and_idempotent():
+    call_command("seed_demo", technicians=6, work_orders=30, seed=1)
+    counts = (
+        Technician.objects.count(),
+        WorkOrder.objects.count(),
+        Customer.objects.count(),
+        Booking.objects.count(),
+    )
+    assert counts[:2] == (6, 30)
+    assert SLAPolicy.objects.count() == 3
+    assert all(
+        c.phone[5:9] == "5550" and c.phone[9] == "1" for c in Customer.objects.all()
+    )  # +1 AAA 555-01xx
+    assert Certification.objects.exists()
+    for lat, lng in WorkOrder.objects.values_list("site__latitude", "site__longitude"):
+        assert 41.6 < lat < 42.1 and -88.0 < lng < -87.5  # Chicago
+    call_command("seed_demo", technicians=6, work_orders=30, seed=1)
+    assert (
+        Technician.objects.count(),
+        WorkOrder.objects.count(),
+        Customer.objects.count(),
+        Booking.objects.count(),
+    ) == counts
+
+
+def test_demo_logins_work():
+    call_command("seed_demo", technicians=2, work_orders=0, seed=1)
+    for username in ("dispatcher", "office", "manager", "admin", "tech01", "tech02"):
+        assert authenticate(username=username, password="demo") is not None, username
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(CommandError, match="--technicians"):
+        call_command("seed_demo", technicians=0, work_orders=1, seed=1)

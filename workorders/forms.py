@@ -1,0 +1,169 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from technicians.forms import ImageUploadField, PhoneField, SkillLevelField
+from technicians.models import Skill
+from workorders.models import Customer, Site, SLAPolicy, WorkOrder
+from workorders.sla import SLAState
+from workorders.status import Status
+
+
+class CustomerForm(forms.ModelForm):
+    phone = PhoneField(
+        max_length=30, help_text="Mobile number; stored as E.164, e.g. +15550100123."
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["name", "phone", "email", "sms_consent", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class SiteForm(forms.ModelForm):
+    class Meta:
+        model = Site
+        fields = ["label", "address", "latitude", "longitude", "access_notes"]
+        widgets = {"access_notes": forms.Textarea(attrs={"rows": 2})}
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise ValidationError("Give both latitude and longitude, or neither.")
+        return data
+
+
+SiteFormSet = forms.inlineformset_factory(
+    Customer, Site, form=SiteForm, extra=1, can_delete=True, min_num=1, validate_min=True
+)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class WorkOrderForm(forms.ModelForm):
+    estimated_minutes = forms.IntegerField(
+        label="Estimated duration (minutes)",
+        error_messages={"invalid": "Enter the duration as a whole number of minutes."},
+    )
+    photo_upload = ImageUploadField(required=False, label="Photo")
+
+    class Meta:
+        model = WorkOrder
+        fields = [
+            "customer",
+            "site",
+            "summary",
+            "job_type",
+            "priority",
+            "estimated_minutes",
+            "window_start",
+            "window_end",
+            "sla_policy",
+            "billing_reference",
+            "notes",
+        ]
+        labels = {
+            "window_start": "Customer window from",
+            "window_end": "Customer window to",
+            "sla_policy": "SLA tier",
+        }
+        widgets = {
+            "window_start": DateTimeLocalInput(),
+            "window_end": DateTimeLocalInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        customer_id = self.data.get("customer") or (
+            self.instance.customer_id if self.instance.pk else None
+        )
+        sites = (
+            Site.objects.filter(customer_id=customer_id)
+            if str(customer_id or "").isdigit()
+            else Site.objects.none()
+        )
+        self.fields["site"].queryset = sites
+        self.fields["site"].error_messages["invalid_choice"] = (
+            "Choose a site of the selected customer."
+        )
+        self.fields["sla_policy"].queryset = SLAPolicy.objects.all()
+
+    def clean_estimated_minutes(self):
+        minutes = self.cleaned_data["estimated_minutes"]
+        if minutes <= 0:
+            raise ValidationError("The duration must be a positive number of minutes.")
+        if minutes < 5 or minutes > 24 * 60:
+            raise ValidationError("The duration must be between 5 minutes and 24 hours.")
+        return minutes
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("window_start"), data.get("window_end")
+        if (start is None) != (end is None):
+            raise ValidationError("Give both ends of the customer window, or neither.")
+        if start and end and end <= start:
+            self.add_error("window_end", "The window must end after it starts.")
+        return data
+
+
+class RequiredSkillForm(forms.Form):
+    skill = forms.ModelChoiceField(
+        queryset=Skill.objects.all(),
+        error_messages={"invalid_choice": "That skill does not exist."},
+    )
+    min_level = SkillLevelField(label="Minimum level", initial=1)
+
+
+class RequiredSkillBaseFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        skills = [
+            form.cleaned_data["skill"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if len(skills) != len(set(skills)):
+            raise ValidationError("Each skill may be required only once.")
+
+
+RequiredSkillFormSet = forms.formset_factory(
+    RequiredSkillForm, formset=RequiredSkillBaseFormSet, extra=1, can_delete=True
+)
+
+
+class WorkOrderFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search")
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
+    sla = forms.ChoiceField(
+        required=False,
+        label="SLA",
+        choices=[
+            ("", "Any SLA state"),
+            (SLAState.OK, "OK"),
+            (SLAState.AT_RISK, "At risk"),
+            (SLAState.BREACHED, "Breached"),
+        ],
+    )
+    due_before = forms.DateField(
+        required=False, label="Due before", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    skill = forms.ModelChoiceField(
+        required=False, queryset=Skill.objects.all(), empty_label="Any skill"
+    )
+
+
+class SLAPauseForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200, help_text="Customer-caused delay, e.g. “no access to site”."
+    )
+
+
+class PhotoForm(forms.Form):
+    photo = ImageUploadField()
+    caption = forms.CharField(max_length=200, required=False)
