@@ -1,11 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import include, path, re_path, register_converter
 
+from dispatch import board_views
 from dispatch import views as dispatch_views
+from dispatch.converters import IsoDateConverter
 from technicians import views as technician_views
 from workorders import views as workorder_views
+
+register_converter(IsoDateConverter, "isodate")
 
 urlpatterns = [
     path("", dispatch_views.home, name="home"),
@@ -39,6 +43,13 @@ urlpatterns = [
     ),
     path("technicians/", technician_views.technician_list, name="technician_list"),
     path("technicians/<int:pk>/edit/", technician_views.technician_edit, name="technician_edit"),
+    path("board/", board_views.board_today, name="board_today"),
+    path("board/<isodate:day>/", board_views.board_day, name="board_day"),
+    path("board/<isodate:day>/poll/", board_views.board_poll, name="board_poll"),
+    path("board/<isodate:day>/map.json", board_views.board_map, name="board_map"),
+    path("board/<isodate:day>/assign/", board_views.board_assign_view, name="board_assign"),
+    path("board/<isodate:day>/unassign/", board_views.board_unassign_view, name="board_unassign"),
+    path("board/<isodate:day>/jobs/<int:pk>/", board_views.board_job, name="board_job"),
     path("my/", dispatch_views.my_jobs, name="my_jobs"),
     path("my/jobs/<int:pk>/status/", dispatch_views.my_job_status, name="my_job_status"),
     re_path(
@@ -46,5 +57,6 @@ urlpatterns = [
         dispatch_views.media_file,
         name="media_file",
     ),
+    path("", include("dispatch.plan_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -21,7 +21,9 @@ from workorders.status import TECHNICIAN_REPORTED, Status
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     roles = user_roles(request.user)
-    if roles & {Role.DISPATCHER, Role.OFFICE, Role.MANAGER, Role.ADMIN}:
+    if Role.DISPATCHER in roles:
+        return redirect("board_today")
+    if roles & {Role.OFFICE, Role.MANAGER, Role.ADMIN}:
         return redirect("work_order_list")
     if Role.TECHNICIAN in roles:
         return redirect("my_jobs")

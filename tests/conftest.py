@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import pytest
 
@@ -23,6 +24,15 @@ CHROMIUM_ARGS = [
 @pytest.fixture(autouse=True)
 def _fast_passwords_and_media(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MAP_TILE_URL = ""  # tests never reach for the internet
+    # Each test gets its own cache namespace in the real Redis: board versions
+    # start from zero and nothing touches a demo running on the same server.
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "KEY_PREFIX": f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}",
+        }
+    }
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,

@@ -228,7 +228,9 @@ class Command(BaseCommand):
             policy = rng.choices(policies, weights=[2, 3, 5])[0]
             if job_type == "emergency":
                 policy = policies[0]
-            received = now - timedelta(minutes=rng.randint(10, 3 * 24 * 60))
+            # Urgent tiers arrived recently (older ones would long be done); the rest over two days.
+            oldest = policy.response_minutes * 2 if policy.calendar == "24x7" else 2 * 24 * 60
+            received = now - timedelta(minutes=rng.randint(10, oldest))
             window = None
             if rng.random() < 0.35:
                 start_hour = rng.choice([8, 10, 12, 14])

@@ -1,0 +1,279 @@
+"""The dispatch board. Every drag has a plain-form twin; the server judges both."""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from dispatch.assignment import (
+    AssignmentRefused,
+    LaneConflict,
+    NeedsConfirmation,
+    board_assign,
+    board_unassign,
+    may_override,
+)
+from dispatch.board import BoardFilters, build_board, map_points
+from dispatch.board_forms import AssignForm, BoardFilterForm, UnassignForm
+from dispatch.live import board_version
+from dispatch.models import Booking
+from dispatch.ranking import rank_technicians
+from technicians.roles import OFFICE_ROLES, PLANNER_ROLES, has_role, role_required
+from workorders.errors import DomainError
+from workorders.models import WorkOrder
+
+
+def _filters(request: HttpRequest) -> tuple[BoardFilterForm, BoardFilters]:
+    form = BoardFilterForm(request.GET or None)
+    if not form.is_valid():
+        return form, BoardFilters()
+    data = form.cleaned_data
+    return form, BoardFilters(
+        skill=data["skill"].pk if data.get("skill") else None,
+        tier=data["tier"].pk if data.get("tier") else None,
+        status=data.get("status") or "",
+        team=data.get("team") or "",
+    )
+
+
+def _filter_query(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    for key in ("v",):
+        params.pop(key, None)
+    return params.urlencode()
+
+
+@role_required(OFFICE_ROLES)
+@require_GET
+def board_today(request: HttpRequest) -> HttpResponse:
+    return board_day(request, timezone.localdate())
+
+
+@role_required(OFFICE_ROLES)
+@require_GET
+def board_day(request: HttpRequest, day: date) -> HttpResponse:
+    form, filters = _filters(request)
+    board = build_board(day, filters)
+    context = {
+        "board": board,
+        "day": day,
+        "filters": form,
+        "filter_query": _filter_query(request),
+        "version": board_version(day),
+        "can_drag": has_role(request.user, PLANNER_ROLES),
+        "can_plan": has_role(request.user, PLANNER_ROLES),
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
+        "is_today": day == timezone.localdate(),
+        "map_data": map_points(board),
+        "tile_url": settings.MAP_TILE_URL,
+    }
+    return render(request, "dispatch/board.html", context)
+
+
+@role_required(OFFICE_ROLES)
+@require_GET
+def board_poll(request: HttpRequest, day: date) -> HttpResponse:
+    """204 while nothing changed (one Redis GET); otherwise fresh lanes and queue."""
+    try:
+        known = int(request.GET.get("v", "-1"))
+    except ValueError:
+        known = -1
+    current = board_version(day)
+    if current == known:
+        return HttpResponse(status=204)
+    _, filters = _filters(request)
+    board = build_board(day, filters)
+    response = render(
+        request,
+        "dispatch/board_refresh.html",
+        {
+            "board": board,
+            "day": day,
+            "version": current,
+            "filter_query": _filter_query(request),
+            "can_drag": has_role(request.user, PLANNER_ROLES),
+            "all_lanes": True,
+        },
+    )
+    response["HX-Trigger"] = "board-changed"
+    return response
+
+
+@role_required(OFFICE_ROLES)
+@require_GET
+def board_map(request: HttpRequest, day: date) -> HttpResponse:
+    _, filters = _filters(request)
+    return JsonResponse(map_points(build_board(day, filters)))
+
+
+def _refresh_response(
+    request: HttpRequest,
+    day: date,
+    technician_ids: set[int],
+    dialog: str,
+    dialog_context: dict,
+    status: int = 200,
+) -> HttpResponse:
+    _, filters = _filters(request)
+    board = build_board(day, filters, technician_ids=technician_ids)
+    context = {
+        "board": board,
+        "day": day,
+        "version": board_version(day),
+        "filter_query": _filter_query(request),
+        "can_drag": has_role(request.user, PLANNER_ROLES),
+        "dialog": dialog,
+        **dialog_context,
+    }
+    response = render(request, "dispatch/board_refresh.html", context, status=status)
+    if dialog == "done":
+        response["HX-Trigger"] = "board-changed"
+    return response
+
+
+def _affected_technicians(work_order: WorkOrder, extra: set[int]) -> set[int]:
+    booked = Booking.objects.filter(work_order=work_order, state=Booking.State.ACTIVE).values_list(
+        "technician_id", flat=True
+    )
+    return set(booked) | extra
+
+
+@role_required(PLANNER_ROLES)
+@require_POST
+def board_assign_view(request: HttpRequest, day: date) -> HttpResponse:
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        if request.htmx:
+            return _refresh_response(request, day, set(), "error", {"message": message}, status=200)
+        messages.error(request, message)
+        return redirect(_board_url(day, request))
+    work_order, technician = form.cleaned_data["work_order"], form.cleaned_data["technician"]
+    involved = _affected_technicians(work_order, {technician.pk})
+    try:
+        outcome = board_assign(
+            actor=request.user,
+            work_order=work_order,
+            technician=technician,
+            day=day,
+            position=form.cleaned_data["position"],
+            expected_tokens=form.expected_tokens(),
+            confirm=form.cleaned_data["confirm"],
+            override_reason=form.cleaned_data["override_reason"],
+        )
+    except NeedsConfirmation as refusal:
+        return _ask(request, day, involved, "confirm", refusal.problems, form, overridable=False)
+    except AssignmentRefused as refusal:
+        return _ask(
+            request,
+            day,
+            involved,
+            "refused",
+            refusal.problems,
+            form,
+            overridable=refusal.overridable,
+        )
+    except (LaneConflict, DomainError) as error:
+        if request.htmx:
+            return _refresh_response(request, day, involved, "error", {"message": str(error)})
+        messages.error(request, str(error))
+        return redirect(_board_url(day, request))
+    work_order.refresh_from_db()
+    text = f"{work_order.number} assigned to {technician} at {timezone.localtime(outcome.booking.starts_at):%H:%M}."
+    if request.htmx:
+        return _refresh_response(
+            request, day, involved | outcome.technician_ids, "done", {"message": text}
+        )
+    messages.success(request, text)
+    return redirect(_board_url(day, request))
+
+
+def _ask(request, day, involved, kind, problems, form, overridable) -> HttpResponse:
+    context = {
+        "message": "",
+        "problems": problems,
+        "kind": kind,
+        "values": {
+            k: v
+            for k, v in form.data.items()
+            if k not in ("csrfmiddlewaretoken", "confirm", "override_reason")
+        },
+        "overridable": overridable,
+    }
+    if request.htmx:
+        return _refresh_response(request, day, involved, kind, context)
+    return render(
+        request,
+        "dispatch/board_confirm.html",
+        context | {"day": day},
+        status=409 if kind == "refused" else 200,
+    )
+
+
+@role_required(PLANNER_ROLES)
+@require_POST
+def board_unassign_view(request: HttpRequest, day: date) -> HttpResponse:
+    form = UnassignForm(request.POST)
+    if not form.is_valid():
+        message = "That work order does not exist."
+        if request.htmx:
+            return _refresh_response(request, day, set(), "error", {"message": message})
+        messages.error(request, message)
+        return redirect(_board_url(day, request))
+    work_order = form.cleaned_data["work_order"]
+    involved = _affected_technicians(work_order, set())
+    try:
+        board_unassign(
+            actor=request.user,
+            work_order=work_order,
+            expected_token=form.cleaned_data["source_token"],
+        )
+    except DomainError as error:
+        if request.htmx:
+            return _refresh_response(request, day, involved, "error", {"message": str(error)})
+        messages.error(request, str(error))
+        return redirect(_board_url(day, request))
+    text = f"{work_order.number} is back in the queue."
+    if request.htmx:
+        return _refresh_response(request, day, involved, "done", {"message": text})
+    messages.success(request, text)
+    return redirect(_board_url(day, request))
+
+
+@role_required(OFFICE_ROLES)
+@require_GET
+def board_job(request: HttpRequest, day: date, pk: int) -> HttpResponse:
+    """The ranking for one job, the keyboard form to place it, and unassign."""
+    work_order = get_object_or_404(
+        WorkOrder.objects.select_related("site", "customer", "sla_policy"), pk=pk
+    )
+    ranking = rank_technicians(work_order, day)
+    booking = (
+        Booking.objects.filter(work_order=work_order, state=Booking.State.ACTIVE)
+        .select_related("technician")
+        .first()
+    )
+    context = {
+        "day": day,
+        "work_order": work_order,
+        "ranking": ranking,
+        "booking": booking,
+        "can_drag": has_role(request.user, PLANNER_ROLES),
+        "can_override": may_override(request.user),
+        "assign_form": AssignForm(initial={"work_order": work_order.pk}),
+        "board_url": _board_url(day, request),
+    }
+    template = "dispatch/board_job.html#job-panel" if request.htmx else "dispatch/board_job.html"
+    return render(request, template, context)
+
+
+def _board_url(day: date, request: HttpRequest) -> str:
+    url = reverse("board_day", args=[day])
+    next_query = request.POST.get("filter_query") or ""
+    return f"{url}?{next_query}" if next_query else url

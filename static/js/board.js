@@ -1,0 +1,126 @@
+/* Dispatch board: drag and drop, live refresh, countdowns, dialog and map.
+ * The server is the judge: a drop only sends (job, technician, position, the
+ * lane fingerprints seen); the answer re-renders the lanes from the database. */
+(function () {
+  "use strict";
+  const board = document.getElementById("board");
+  if (!board) return;
+  const dialog = document.getElementById("board-dialog");
+  const dialogBody = document.getElementById("board-dialog-body");
+  const canDrag = board.dataset.canDrag === "true";
+
+  function post(url, values) {
+    values.filter_query = board.dataset.filterQuery || "";
+    htmx.ajax("POST", url, { values: values, swap: "none", source: board });
+  }
+
+  // Drag and drop --------------------------------------------------------
+  function handleDrop(evt) {
+    const item = evt.item, from = evt.from, to = evt.to;
+    if (from === to && evt.oldIndex === evt.newIndex) return;
+    const workOrder = item.dataset.workOrder;
+    if (to.dataset.list === "queue") {
+      if (from.dataset.list === "queue") return;
+      post(board.dataset.unassignUrl, { work_order: workOrder, source_token: from.dataset.token });
+      return;
+    }
+    const position = Array.from(to.children).filter(function (el) { return el.dataset.workOrder; }).indexOf(item);
+    const values = { work_order: workOrder, technician: to.dataset.technician, position: position, target_token: to.dataset.token };
+    if (from.dataset.list === "lane" && from !== to) {
+      values.source_technician = from.dataset.technician;
+      values.source_token = from.dataset.token;
+    }
+    post(board.dataset.assignUrl, values);
+  }
+
+  function initSortables() {
+    if (!canDrag || typeof Sortable === "undefined") return;
+    board.querySelectorAll("[data-sortable]").forEach(function (list) {
+      if (list.dataset.sortableReady) return;
+      list.dataset.sortableReady = "1";
+      Sortable.create(list, {
+        group: "board",
+        animation: 120,
+        draggable: ".draggable",
+        filter: "a, .started",
+        preventOnFilter: false,
+        onStart: function () { document.body.classList.add("dragging"); },
+        onEnd: function (evt) { document.body.classList.remove("dragging"); handleDrop(evt); },
+      });
+    });
+  }
+
+  // Live refresh: skip a poll while the user is mid-drag.
+  document.body.addEventListener("htmx:beforeRequest", function (evt) {
+    if (evt.detail.elt && evt.detail.elt.id === "board-sync" && document.body.classList.contains("dragging")) {
+      evt.preventDefault();
+    }
+  });
+
+  // Dialog: open when something is swapped into it.
+  new MutationObserver(function () {
+    if (dialogBody.innerHTML.trim() && !dialog.open) dialog.showModal();
+  }).observe(dialogBody, { childList: true });
+  document.body.addEventListener("board-changed", function () {
+    if (dialog.open && dialogBody.querySelector(".job-panel")) dialog.close();
+  });
+  dialog.addEventListener("close", function () { dialogBody.innerHTML = ""; });
+
+  // Countdowns ------------------------------------------------------------
+  function formatLeft(ms) {
+    const minutes = Math.round(Math.abs(ms) / 60000);
+    const text = minutes >= 60 ? Math.floor(minutes / 60) + "h " + String(minutes % 60).padStart(2, "0") + "m" : minutes + "m";
+    return ms >= 0 ? "due in " + text : "overdue " + text;
+  }
+  function tick() {
+    const now = Date.now();
+    board.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      el.textContent = formatLeft(Date.parse(el.dataset.due) - now);
+    });
+  }
+
+  // Map -------------------------------------------------------------------
+  let map = null, layer = null;
+  const colours = { ok: "#1e7f4a", at_risk: "#b86e00", breached: "#c0262d", "n/a": "#777" };
+  function drawMap(data) {
+    if (typeof L === "undefined") return;
+    if (!map) {
+      map = L.map("map", { zoomControl: true });
+      if (board.dataset.tileUrl) {
+        L.tileLayer(board.dataset.tileUrl, { maxZoom: 18, attribution: "© OpenStreetMap contributors" }).addTo(map);
+      }
+      layer = L.layerGroup().addTo(map);
+    }
+    layer.clearLayers();
+    const points = [];
+    data.technicians.forEach(function (t) {
+      points.push([t.lat, t.lng]);
+      L.circleMarker([t.lat, t.lng], { radius: 6, color: "#16213a", fillColor: "#3d6fd6", fillOpacity: 0.9, weight: 2 })
+        .bindTooltip(t.name + " — " + t.detail).addTo(layer);
+    });
+    data.jobs.forEach(function (j) {
+      points.push([j.lat, j.lng]);
+      const marker = L.circleMarker([j.lat, j.lng], { radius: 7, color: colours[j.sla] || "#777", fillColor: colours[j.sla] || "#777", fillOpacity: 0.6, weight: 2, className: "job-marker" });
+      marker.bindTooltip(j.number + " " + j.summary + (j.assigned_to ? " · " + j.assigned_to : " · unassigned"));
+      marker.on("click", function () {
+        htmx.ajax("GET", board.dataset.jobUrl.replace("/0/", "/" + j.id + "/"), { target: "#board-dialog-body" });
+      });
+      marker.addTo(layer);
+    });
+    if (points.length && !map._fitted) { map.fitBounds(points, { padding: [20, 20] }); map._fitted = true; }
+  }
+  function refreshMap() {
+    fetch(board.dataset.mapUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(drawMap).catch(function () {});
+  }
+  document.body.addEventListener("board-changed", refreshMap);
+
+  function start() {
+    initSortables();
+    tick();
+    setInterval(tick, 30000);
+    const data = document.getElementById("map-data");
+    if (data) drawMap(JSON.parse(data.textContent));
+  }
+  document.body.addEventListener("htmx:afterSettle", function () { initSortables(); tick(); });
+  if (document.readyState === "complete") start(); else window.addEventListener("load", start);
+})();
