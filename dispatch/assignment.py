@@ -12,15 +12,17 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dispatch.board import bookings_by_technician, lane_token, stops_from_bookings
+from dispatch.board import LaneBooking, bookings_by_technician, lane_token, stops_from_bookings
 from dispatch.lanes import (
     MOVABLE,
     RuleProblem,
     Stop,
+    TechnicianDay,
     lane_problems,
     leading_fixed,
     plan_lane,
     problem_codes_by_order,
+    requirements_of,
     skill_problems,
 )
 from dispatch.live import bump_board_version
@@ -78,7 +80,7 @@ def _lock_technicians(ids: set[int]) -> None:
     )
 
 
-def _check_tokens(day: date, lanes: dict[int, list[Booking]], expected: dict[int, str]) -> None:
+def _check_tokens(day: date, lanes: dict[int, list[LaneBooking]], expected: dict[int, str]) -> None:
     for technician_id, token in expected.items():
         if token and lane_token(lanes.get(technician_id, [])) != token:
             name = Technician.objects.get(pk=technician_id)
@@ -162,19 +164,19 @@ def board_assign(
     old_day = timezone.localdate(old.starts_at) if old else None
     _lock_technicians({technician.pk} | ({source_id} if source_id else set()))
     technician = technicians_for_day(day).get(pk=technician.pk)
+    tday = TechnicianDay.of(technician, day)
     lanes = bookings_by_technician(day, {technician.pk, source_id} - {None})
     _check_tokens(day, lanes, expected_tokens or {})
 
     before_lane = lanes.get(technician.pk, [])
-    before_codes = problem_codes_by_order(
-        plan_lane(technician, day, stops_from_bookings(before_lane), now), now
-    )
+    before_codes = problem_codes_by_order(plan_lane(tday, stops_from_bookings(before_lane), now))
     stops = stops_from_bookings([b for b in before_lane if b.work_order_id != work_order.pk])
     position = max(leading_fixed(stops), min(position, len(stops)))
     stops.insert(position, Stop(work_order=work_order))
-    plan = plan_lane(technician, day, stops, now)
-    problems = skill_problems(technician, work_order, day) + lane_problems(
-        plan, now, before=before_codes
+    plan = plan_lane(tday, stops, now)
+    requirements = requirements_of(work_order)
+    problems = skill_problems(technician, work_order, requirements, day) + lane_problems(
+        plan, before=before_codes
     )
     hard = [p for p in problems if p.hard]
     soft = [p for p in problems if not p.hard]
@@ -202,7 +204,9 @@ def board_assign(
                 rest = stops_from_bookings(
                     [b for b in lanes.get(source_id, []) if b.work_order_id != work_order.pk]
                 )
-                _write_lane(plan_lane(source, day, rest, now).stops, source, actor)
+                _write_lane(
+                    plan_lane(TechnicianDay.of(source, day), rest, now).stops, source, actor
+                )
     except IntegrityError as error:
         raise LaneConflict(
             f"{technician} is already booked at that time; the board has been refreshed."
@@ -306,7 +310,7 @@ def board_unassign(
     )
     technician = technicians_for_day(day).get(pk=booking.technician_id)
     rest = stops_from_bookings([b for b in lanes.get(technician.pk, []) if b.pk != booking.pk])
-    _write_lane(plan_lane(technician, day, rest, now).stops, technician, actor)
+    _write_lane(plan_lane(TechnicianDay.of(technician, day), rest, now).stops, technician, actor)
     work_order_set_status(actor=actor, work_order=work_order, target=Status.NEW)
     event_record(
         actor=actor,

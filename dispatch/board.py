@@ -6,14 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Case, F, Prefetch, QuerySet, When
+from django.db.models import Case, F, Max, Min, QuerySet, When
 from django.utils import timezone
 
-from dispatch.lanes import STARTED, LanePlan, Stop, home_of
+from dispatch.board_html import BoardUrls, queue_html, track_html
+from dispatch.lanes import STARTED, Stop, TechnicianDay
 from dispatch.models import Booking
-from routing.travel import travel_minutes
-from technicians.models import Technician
-from technicians.selectors import ShiftWindow, day_bounds, shift_on, technicians_for_day
+from technicians.models import ShiftException, ShiftPattern, Technician
+from technicians.selectors import ShiftWindow, at_local, day_bounds, technicians_for_day
 from workorders.clock import next_due_at, sla_state
 from workorders.models import RequiredSkill, WorkOrder
 from workorders.sla import SLAState
@@ -28,30 +28,112 @@ class BoardFilters:
     team: str = ""
 
 
-def _booking_queryset() -> QuerySet[Booking]:
-    return Booking.objects.filter(state=Booking.State.ACTIVE).select_related(
-        "work_order__site", "work_order__customer", "work_order__sla_policy"
+@dataclass(slots=True)
+class LaneSite:
+    latitude: float | None
+    longitude: float | None
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+@dataclass(slots=True)
+class LaneWorkOrder:
+    """The fields of a work order that lanes, rules and the ranking read."""
+
+    pk: int
+    number: str
+    summary: str
+    status: str
+    estimated_minutes: int
+    window_start: datetime | None
+    window_end: datetime | None
+    sla_policy_id: int
+    response_due_at: datetime
+    response_at_risk_at: datetime
+    resolution_due_at: datetime
+    resolution_at_risk_at: datetime
+    responded_at: datetime | None
+    resolved_at: datetime | None
+    sla_paused_since: datetime | None
+    site: LaneSite
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def get_status_display(self) -> str:
+        return Status(self.status).label
+
+
+@dataclass(slots=True)
+class LaneBooking:
+    """An active booking as the board reads it: plain data, no model instance.
+
+    A 2,000-booking board spent most of its time building ORM objects it never
+    saved; these carry exactly what is read. Writes go through `Booking` by pk."""
+
+    pk: int
+    technician_id: int
+    work_order_id: int
+    starts_at: datetime
+    ends_at: datetime
+    travel_minutes: int
+    locked: bool
+    work_order: LaneWorkOrder
+
+
+_LANE_COLUMNS = (
+    "id",
+    "technician_id",
+    "starts_at",
+    "ends_at",
+    "travel_minutes",
+    "locked",
+    "work_order_id",
+    "work_order__number",
+    "work_order__summary",
+    "work_order__status",
+    "work_order__estimated_minutes",
+    "work_order__window_start",
+    "work_order__window_end",
+    "work_order__sla_policy_id",
+    "work_order__response_due_at",
+    "work_order__response_at_risk_at",
+    "work_order__resolution_due_at",
+    "work_order__resolution_at_risk_at",
+    "work_order__responded_at",
+    "work_order__resolved_at",
+    "work_order__sla_paused_since",
+    "work_order__site__latitude",
+    "work_order__site__longitude",
+)
+
+
+def _lane_booking(row: tuple) -> LaneBooking:
+    pk, tech, starts, ends, travel, locked, wo_id, *wo, lat, lng = row
+    return LaneBooking(
+        pk, tech, wo_id, starts, ends, travel, locked, LaneWorkOrder(wo_id, *wo, LaneSite(lat, lng))
     )
 
 
 def bookings_by_technician(
     day: date, technician_ids: Iterable[int] | None = None
-) -> dict[int, list[Booking]]:
+) -> dict[int, list[LaneBooking]]:
+    """Active bookings touching `day`, per technician, in time order (one query)."""
     start, end = day_bounds(day)
-    qs = _booking_queryset().filter(starts_at__lt=end, ends_at__gt=start).order_by("starts_at")
+    qs = Booking.objects.filter(state=Booking.State.ACTIVE, starts_at__lt=end, ends_at__gt=start)
     if technician_ids is not None:
         qs = qs.filter(technician_id__in=list(technician_ids))
-    lanes: dict[int, list[Booking]] = defaultdict(list)
-    for booking in qs.prefetch_related(
-        Prefetch(
-            "work_order__required_skills", queryset=RequiredSkill.objects.select_related("skill")
-        )
-    ):
+    lanes: dict[int, list[LaneBooking]] = defaultdict(list)
+    for row in qs.order_by("starts_at").values_list(*_LANE_COLUMNS):
+        booking = _lane_booking(row)
         lanes[booking.technician_id].append(booking)
     return lanes
 
 
-def lane_token(bookings: list[Booking]) -> str:
+def lane_token(bookings: list[LaneBooking]) -> str:
     """A fingerprint of a lane as a dispatcher saw it; a mismatch means someone changed it."""
     text = ";".join(f"{b.pk}@{b.starts_at.isoformat()}" for b in bookings)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
@@ -61,7 +143,7 @@ def current_lane_token(technician_id: int, day: date) -> str:
     return lane_token(bookings_by_technician(day, [technician_id]).get(technician_id, []))
 
 
-def stops_from_bookings(bookings: list[Booking]) -> list[Stop]:
+def stops_from_bookings(bookings: list[LaneBooking]) -> list[Stop]:
     return [
         Stop(
             work_order=b.work_order,
@@ -74,24 +156,77 @@ def stops_from_bookings(bookings: list[Booking]) -> list[Stop]:
     ]
 
 
+@dataclass(slots=True)
+class QueueWorkOrder(LaneWorkOrder):
+    """A queued work order with what its card shows."""
+
+    priority: int = 2
+    tier: str = ""
+    skills: str = ""
+
+    def get_priority_display(self) -> str:
+        return WorkOrder.Priority(self.priority).label
+
+
+_QUEUE_COLUMNS = (
+    "id",
+    "number",
+    "summary",
+    "status",
+    "estimated_minutes",
+    "window_start",
+    "window_end",
+    "sla_policy_id",
+    "response_due_at",
+    "response_at_risk_at",
+    "resolution_due_at",
+    "resolution_at_risk_at",
+    "responded_at",
+    "resolved_at",
+    "sla_paused_since",
+    "site__latitude",
+    "site__longitude",
+    "priority",
+    "sla_policy__tier",
+)
+
+
 def queue_queryset(filters: BoardFilters = BoardFilters()) -> QuerySet[WorkOrder]:
-    next_due = Case(
-        When(responded_at__isnull=True, then=F("response_due_at")), default=F("resolution_due_at")
-    )
-    qs = (
-        WorkOrder.objects.filter(status=Status.NEW)
-        .select_related("site", "customer", "sla_policy")
-        .prefetch_related(
-            Prefetch("required_skills", queryset=RequiredSkill.objects.select_related("skill"))
-        )
-        .annotate(next_due_at=next_due)
-        .order_by("next_due_at", "-priority", "pk")
-    )
+    """Unassigned work orders matching the board's filters."""
+    qs = WorkOrder.objects.filter(status=Status.NEW)
     if filters.skill:
         qs = qs.filter(required_skills__skill_id=filters.skill)
     if filters.tier:
         qs = qs.filter(sla_policy_id=filters.tier)
     return qs
+
+
+def queue_work_orders(filters: BoardFilters = BoardFilters()) -> list[QueueWorkOrder]:
+    """Unassigned work orders, most urgent SLA first (two queries)."""
+    next_due = Case(
+        When(responded_at__isnull=True, then=F("response_due_at")), default=F("resolution_due_at")
+    )
+    rows = (
+        queue_queryset(filters)
+        .annotate(next_due_at=next_due)
+        .order_by("next_due_at", "-priority", "pk")
+        .values_list(*_QUEUE_COLUMNS)
+    )
+    orders = []
+    for row in rows:
+        *fields, lat, lng, priority, tier = row
+        orders.append(QueueWorkOrder(*fields, LaneSite(lat, lng), priority, tier))
+    skills: dict[int, list[str]] = defaultdict(list)
+    requirements = RequiredSkill.objects.filter(work_order_id__in=[o.pk for o in orders]).order_by(
+        "skill__name"
+    )
+    for work_order_id, name, level in requirements.values_list(
+        "work_order_id", "skill__name", "min_level"
+    ):
+        skills[work_order_id].append(f"{name} ≥{level}")
+    for order in orders:
+        order.skills = ", ".join(skills.get(order.pk, []))
+    return orders
 
 
 # Presentation --------------------------------------------------------------
@@ -123,14 +258,13 @@ class Timeline:
 
 @dataclass
 class BlockView:
-    booking: Booking
+    booking: LaneBooking
     work_order: WorkOrder
     margin_pct: float
     width_pct: float
     travel_pct_of_block: float
     sla: SLAState
     started: bool
-    skills: str
 
 
 @dataclass
@@ -145,6 +279,7 @@ class LaneView:
     state: str = ""
     state_detail: str = ""
     booked_minutes: int = 0
+    track_html: str = ""
 
 
 @dataclass
@@ -153,6 +288,25 @@ class QueueItem:
     sla: SLAState
     due_at: datetime | None
     skills: str
+
+
+def board_shifts(day: date, filters: "BoardFilters") -> list[ShiftWindow]:
+    """The earliest start and latest end of the board's shifts (two aggregate queries),
+    so a few re-rendered lanes line up with the page without loading every technician."""
+    technicians = board_technicians(day, filters).values("pk")
+    regular = (
+        ShiftPattern.objects.filter(technician__in=technicians, weekday=day.weekday())
+        .exclude(technician__shift_exceptions__date=day)
+        .aggregate(first=Min("starts_at"), last=Max("ends_at"))
+    )
+    changed = ShiftException.objects.filter(
+        technician__in=technicians, date=day, is_off=False
+    ).aggregate(first=Min("starts_at"), last=Max("ends_at"))
+    return [
+        ShiftWindow(at_local(day, span["first"]), at_local(day, span["last"]))
+        for span in (regular, changed)
+        if span["first"] is not None
+    ]
 
 
 def timeline_for(day: date, shifts: Iterable[ShiftWindow | None]) -> Timeline:
@@ -166,13 +320,10 @@ def timeline_for(day: date, shifts: Iterable[ShiftWindow | None]) -> Timeline:
 
 
 def technician_state(
-    technician: Technician,
-    shift: ShiftWindow | None,
-    bookings: list[Booking],
-    day: date,
-    now: datetime,
+    tday: TechnicianDay, bookings: list[LaneBooking], now: datetime
 ) -> tuple[str, str]:
     """(state, detail) for the lane header: the dispatcher's first question about a person."""
+    shift, day = tday.shift, tday.day
     if timezone.localdate(now) != day:
         if shift is None:
             return "off", "Off shift"
@@ -180,7 +331,7 @@ def technician_state(
             "planned",
             f"On shift {timezone.localtime(shift.starts_at):%H:%M}–{timezone.localtime(shift.ends_at):%H:%M}",
         )
-    if any(t.starts_at <= now < t.ends_at for t in technician.time_off.all()):
+    if any(t.starts_at <= now < t.ends_at for t in tday.absences):
         return "off", "Time off"
     for booking in bookings:
         status = booking.work_order.status
@@ -196,14 +347,10 @@ def technician_state(
     return "available", "Available now"
 
 
-def skills_text(work_order: WorkOrder) -> str:
-    return ", ".join(f"{r.skill.name} ≥{r.min_level}" for r in work_order.required_skills.all())
-
-
 def build_lane(
-    technician: Technician, day: date, bookings: list[Booking], timeline: Timeline, now: datetime
+    tday: TechnicianDay, bookings: list[LaneBooking], timeline: Timeline, now: datetime
 ) -> LaneView:
-    shift = shift_on(technician, day)
+    technician, shift = tday.technician, tday.shift
     blocks, previous_end = [], timeline.starts_at
     for booking in bookings:
         start = max(booking.starts_at, timeline.starts_at)
@@ -218,11 +365,10 @@ def build_lane(
                 travel_pct_of_block=round(min(booking.travel_minutes / duration * 100, 400), 2),
                 sla=sla_state(booking.work_order, now),
                 started=booking.work_order.status in STARTED,
-                skills=skills_text(booking.work_order),
             )
         )
         previous_end = max(previous_end, booking.ends_at)
-    state, detail = technician_state(technician, shift, bookings, day, now)
+    state, detail = technician_state(tday, bookings, now)
     lane = LaneView(
         technician=technician,
         shift=shift,
@@ -235,7 +381,7 @@ def build_lane(
     if shift:
         lane.shift_left = timeline.pct(shift.starts_at)
         lane.shift_width = timeline.span_pct(shift.starts_at, shift.ends_at)
-    for absence in technician.time_off.all():
+    for absence in tday.absences:
         lane.absences.append(
             (
                 timeline.pct(absence.starts_at),
@@ -251,12 +397,13 @@ class Board:
     day: date
     timeline: Timeline
     lanes: list[LaneView]
-    queue: list[QueueItem]
+    queue: list[QueueItem] | None
     now_pct: float | None
+    queue_html: str = ""
 
 
 def board_technicians(day: date, filters: BoardFilters) -> QuerySet[Technician]:
-    qs = technicians_for_day(day)
+    qs = technicians_for_day(day, with_certifications=False)
     if filters.team:
         qs = qs.filter(team=filters.team)
     if filters.skill:
@@ -273,12 +420,12 @@ def build_board(
 ) -> Board:
     """The whole board, or only the lanes of `technician_ids` on the same timeline."""
     now = now or timezone.now()
-    technicians = list(board_technicians(day, filters))
-    timeline = timeline_for(day, (shift_on(t, day) for t in technicians))
+    timeline = timeline_for(day, board_shifts(day, filters))
+    technicians = board_technicians(day, filters)
     if technician_ids is not None:
-        wanted = set(technician_ids)
-        technicians = [t for t in technicians if t.pk in wanted]
-    lanes_bookings = bookings_by_technician(day, [t.pk for t in technicians])
+        technicians = technicians.filter(pk__in=list(technician_ids))
+    tdays = [TechnicianDay.of(t, day) for t in technicians]
+    lanes_bookings = bookings_by_technician(day, [tday.technician.pk for tday in tdays])
     if filters.status:
         lanes_bookings = {
             tid: [b for b in bs if b.work_order.status == filters.status]
@@ -289,20 +436,30 @@ def build_board(
             tid: [b for b in bs if b.work_order.sla_policy_id == filters.tier]
             for tid, bs in lanes_bookings.items()
         }
-    lanes = [build_lane(t, day, lanes_bookings.get(t.pk, []), timeline, now) for t in technicians]
-    queue = []
+    lanes = [
+        build_lane(tday, lanes_bookings.get(tday.technician.pk, []), timeline, now)
+        for tday in tdays
+    ]
+    queue: list[QueueItem] | None = None
     if with_queue and filters.status in ("", Status.NEW):
         queue = [
             QueueItem(
-                work_order=wo,
-                sla=sla_state(wo, now),
-                due_at=next_due_at(wo),
-                skills=skills_text(wo),
+                work_order=wo, sla=sla_state(wo, now), due_at=next_due_at(wo), skills=wo.skills
             )
-            for wo in queue_queryset(filters)
+            for wo in queue_work_orders(filters)
         ]
     now_pct = timeline.pct(now) if timeline.starts_at <= now <= timeline.ends_at else None
-    return Board(day=day, timeline=timeline, lanes=lanes, queue=queue, now_pct=now_pct)
+    urls = BoardUrls(day)
+    for lane in lanes:
+        lane.track_html = track_html(lane.blocks, urls)
+    return Board(
+        day=day,
+        timeline=timeline,
+        lanes=lanes,
+        queue=queue,
+        now_pct=now_pct,
+        queue_html=queue_html(queue, urls) if queue is not None else "",
+    )
 
 
 def map_points(board: Board) -> dict:
@@ -312,7 +469,7 @@ def map_points(board: Board) -> dict:
         lat, lng = (
             (tech.last_latitude, tech.last_longitude)
             if tech.last_latitude is not None
-            else home_of(tech)
+            else (tech.home_latitude, tech.home_longitude)
         )
         technicians.append(
             {
@@ -325,7 +482,7 @@ def map_points(board: Board) -> dict:
             }
         )
     jobs = []
-    for item in board.queue:
+    for item in board.queue or []:
         site = item.work_order.site
         if site.has_coordinates:
             jobs.append(_job_point(item.work_order, item.sla, site, assigned_to=""))
@@ -349,13 +506,3 @@ def _job_point(work_order: WorkOrder, sla: SLAState, site, assigned_to: str) -> 
         "sla": sla.value,
         "assigned_to": assigned_to,
     }
-
-
-def plan_from_bookings(technician: Technician, day: date, bookings: list[Booking]) -> LanePlan:
-    """The lane as it stands, with travel recomputed (for comparisons)."""
-    stops = stops_from_bookings(bookings)
-    position = home_of(technician)
-    for stop in stops:
-        stop.travel_minutes = travel_minutes(position, stop.location)
-        position = stop.location or position
-    return LanePlan(technician=technician, day=day, shift=shift_on(technician, day), stops=stops)

@@ -18,7 +18,7 @@ from dispatch.assignment import (
     board_unassign,
     may_override,
 )
-from dispatch.board import BoardFilters, build_board, map_points
+from dispatch.board import BoardFilters, build_board, map_points, queue_queryset
 from dispatch.board_forms import AssignForm, BoardFilterForm, UnassignForm
 from dispatch.live import board_version
 from dispatch.models import Booking
@@ -26,6 +26,7 @@ from dispatch.ranking import rank_technicians
 from technicians.roles import OFFICE_ROLES, PLANNER_ROLES, has_role, role_required
 from workorders.errors import DomainError
 from workorders.models import WorkOrder
+from workorders.status import Status
 
 
 def _filters(request: HttpRequest) -> tuple[BoardFilterForm, BoardFilters]:
@@ -118,10 +119,13 @@ def _refresh_response(
     technician_ids: set[int],
     dialog: str,
     dialog_context: dict,
-    status: int = 200,
+    queue: str = "full",
+    removed_from_queue: int | None = None,
 ) -> HttpResponse:
+    """Lanes of `technician_ids` out of band, plus the queue: re-rendered (`full`), one
+    card removed (`removed_from_queue`) or left alone (`none`)."""
     _, filters = _filters(request)
-    board = build_board(day, filters, technician_ids=technician_ids)
+    board = build_board(day, filters, technician_ids=technician_ids, with_queue=queue == "full")
     context = {
         "board": board,
         "day": day,
@@ -129,9 +133,11 @@ def _refresh_response(
         "filter_query": _filter_query(request),
         "can_drag": has_role(request.user, PLANNER_ROLES),
         "dialog": dialog,
+        "removed_from_queue": removed_from_queue,
+        "queue_count": queue_queryset(filters).count() if removed_from_queue else None,
         **dialog_context,
     }
-    response = render(request, "dispatch/board_refresh.html", context, status=status)
+    response = render(request, "dispatch/board_refresh.html", context)
     if dialog == "done":
         response["HX-Trigger"] = "board-changed"
     return response
@@ -151,11 +157,12 @@ def board_assign_view(request: HttpRequest, day: date) -> HttpResponse:
     if not form.is_valid():
         message = " ".join(str(e) for errors in form.errors.values() for e in errors)
         if request.htmx:
-            return _refresh_response(request, day, set(), "error", {"message": message}, status=200)
+            return _refresh_response(request, day, set(), "error", {"message": message})
         messages.error(request, message)
         return redirect(_board_url(day, request))
     work_order, technician = form.cleaned_data["work_order"], form.cleaned_data["technician"]
     involved = _affected_technicians(work_order, {technician.pk})
+    from_queue = work_order.status == Status.NEW
     try:
         outcome = board_assign(
             actor=request.user,
@@ -188,7 +195,13 @@ def board_assign_view(request: HttpRequest, day: date) -> HttpResponse:
     text = f"{work_order.number} assigned to {technician} at {timezone.localtime(outcome.booking.starts_at):%H:%M}."
     if request.htmx:
         return _refresh_response(
-            request, day, involved | outcome.technician_ids, "done", {"message": text}
+            request,
+            day,
+            involved | outcome.technician_ids,
+            "done",
+            {"message": text},
+            queue="none",
+            removed_from_queue=work_order.pk if from_queue else None,
         )
     messages.success(request, text)
     return redirect(_board_url(day, request))

@@ -1,24 +1,132 @@
-"""“Who should take this?”: every technician who can legally do a job on a day,
-ranked by earliest feasible arrival, added travel, SLA slack and spare capacity,
-with each component shown, and the others listed with the reason they cannot."""
+"""Where a job fits in a technician's day, and who should take it.
 
+`job_slots` tries every position in one lane with the board's own planner and
+rules. The ranking (“Who should take this?”) orders technicians by earliest
+feasible arrival, added travel, SLA slack and spare capacity; the urgent
+insertion in `dispatch.planning` uses the same slots with a disruption cost.
+"""
+
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.utils import timezone
 
-from dispatch.board import bookings_by_technician, lane_token, stops_from_bookings
+from dispatch.board import LaneBooking, bookings_by_technician, lane_token, stops_from_bookings
 from dispatch.lanes import (
     RuleProblem,
     Stop,
+    TechnicianDay,
+    TravelMemo,
     lane_problems,
     leading_fixed,
     plan_lane,
+    requirements_of,
     skill_problems,
 )
 from technicians.models import Technician
-from technicians.selectors import shift_on, technicians_for_day
+from technicians.selectors import technicians_for_day
 from workorders.models import WorkOrder
+
+
+@dataclass
+class Slot:
+    """A feasible place for a job in one lane: the lane as it would be planned."""
+
+    tday: TechnicianDay
+    position: int
+    stops: list[Stop]
+    added_travel_minutes: int
+
+    @property
+    def inserted(self) -> Stop:
+        return self.stops[self.position]
+
+    @property
+    def arrival(self) -> datetime:
+        return self.inserted.starts_at
+
+    @property
+    def moved(self) -> list[Stop]:
+        """Booked stops whose time the insertion changes."""
+        return [
+            s
+            for s in self.stops
+            if s.booking is not None and not s.fixed and s.starts_at != s.booking.starts_at
+        ]
+
+    @property
+    def pushed_minutes(self) -> float:
+        return sum(
+            max(0.0, (s.starts_at - s.booking.starts_at).total_seconds() / 60) for s in self.moved
+        )
+
+    def sla_slack_minutes(self) -> int | None:
+        wo = self.inserted.work_order
+        due = wo.response_due_at if wo.responded_at is None else wo.resolution_due_at
+        return int((due - self.arrival).total_seconds() // 60) if due else None
+
+    def remaining_capacity_minutes(self) -> int:
+        worked = sum(s.travel_minutes + s.work_order.estimated_minutes for s in self.stops)
+        return int(self.tday.max_minutes) - worked
+
+
+def _hard_keys(problems: list[RuleProblem]) -> set[tuple[str, str]]:
+    return {(p.work_order_number, p.code) for p in problems if p.hard}
+
+
+def job_slots(
+    tday: TechnicianDay,
+    work_order: WorkOrder,
+    lane: list[LaneBooking],
+    now: datetime,
+    travel: TravelMemo,
+    keep_booked_times: bool = False,
+    earliest_only: bool = False,
+) -> tuple[list[Slot], str]:
+    """Every position where `work_order` fits without a hard problem, and the last
+    reason a position was refused. Stops before the insertion point keep the base
+    plan's times, so each position re-plans only the tail of the lane.
+
+    With `earliest_only` the search stops once the day before a position already ends
+    after the earliest arrival found: no later position can arrive earlier."""
+    base = [s for s in stops_from_bookings(lane) if s.work_order.pk != work_order.pk]
+    base_plan = plan_lane(tday, base, now, travel, keep_booked_times=keep_booked_times)
+    base_travel = base_plan.travel_total
+    already_wrong = _hard_keys(lane_problems(base_plan, hard_only=True))
+    first_movable = leading_fixed(base)
+    cursor, position = tday.lane_start(now), tday.home
+    for stop in base[:first_movable]:
+        cursor, position = max(cursor, stop.ends_at), stop.location or position
+    found: list[Slot] = []
+    last_reason = "the day is full"
+    for insert_at in range(first_movable, len(base) + 1):
+        if earliest_only and found and cursor > min(slot.arrival for slot in found):
+            break
+        stops = base[:insert_at] + [Stop(work_order)] + [s.copy() for s in base[insert_at:]]
+        plan = plan_lane(
+            tday,
+            stops,
+            now,
+            travel,
+            first=insert_at,
+            cursor=cursor,
+            position=position,
+            keep_booked_times=keep_booked_times,
+        )
+        hard = [
+            p
+            for p in lane_problems(plan, first=insert_at, hard_only=True)
+            if (p.work_order_number, p.code) not in already_wrong
+        ]
+        if hard:
+            last_reason = hard[0].message
+        else:
+            found.append(Slot(tday, insert_at, stops, plan.travel_total - base_travel))
+        if insert_at < len(base):
+            stop = base[insert_at]
+            cursor, position = max(cursor, stop.ends_at), stop.location or position
+    return found, last_reason
 
 
 @dataclass(frozen=True)
@@ -47,74 +155,81 @@ class Ranking:
     excluded: list[Excluded]
 
 
-def _best_slot(
-    technician: Technician, day: date, work_order: WorkOrder, lane, now: datetime
-) -> Candidate | str:
-    base_stops = [s for s in stops_from_bookings(lane) if s.work_order.pk != work_order.pk]
-    base_plan = plan_lane(technician, day, [Stop(s.work_order, s.booking) for s in base_stops], now)
-    base_travel = base_plan.travel_total
-    best: Candidate | None = None
-    last_reason = "no feasible slot"
-    for position in range(leading_fixed(base_stops), len(base_stops) + 1):
-        stops = [Stop(s.work_order, s.booking) for s in base_stops]
-        stops.insert(position, Stop(work_order))
-        plan = plan_lane(technician, day, stops, now)
-        problems = lane_problems(plan, now)
-        hard = [p for p in problems if p.hard]
-        if hard:
-            last_reason = hard[0].message
-            continue
-        inserted = stops[position]
-        due = (
-            work_order.response_due_at
-            if work_order.responded_at is None
-            else work_order.resolution_due_at
-        )
-        slack = int((due - inserted.starts_at).total_seconds() // 60) if due else None
-        capacity = int(float(technician.max_daily_hours) * 60) - plan.worked_minutes
-        candidate = Candidate(
-            technician=technician,
-            position=position,
-            arrival=inserted.starts_at,
-            added_travel_minutes=plan.travel_total - base_travel,
-            sla_slack_minutes=slack,
-            remaining_capacity_minutes=capacity,
-            warnings=[p for p in problems if not p.hard],
-            lane_token=lane_token(lane),
-        )
-        if best is None or _score(candidate) < _score(best):
-            best = candidate
-    if best is None:
-        return f"No feasible slot: {last_reason}"
-    return best
-
-
-def _score(candidate: Candidate) -> tuple:
+def earliest_arrival(slot: Slot) -> tuple:
     return (
-        candidate.arrival,
-        candidate.added_travel_minutes,
-        -(candidate.sla_slack_minutes or 0),
-        -candidate.remaining_capacity_minutes,
+        slot.arrival,
+        slot.added_travel_minutes,
+        -(slot.sla_slack_minutes() or 0),
+        -slot.remaining_capacity_minutes(),
     )
+
+
+@dataclass(frozen=True)
+class LaneOptions:
+    """Per-technician outcome of a search over lanes."""
+
+    best: dict[int, Slot]
+    excluded: list[Excluded]
+
+
+def search_lanes(
+    work_order: WorkOrder,
+    day: date,
+    now: datetime,
+    key: Callable[[Slot], object] = earliest_arrival,
+    keep_booked_times: bool = False,
+) -> LaneOptions:
+    # The earliest-arrival order can stop scanning a lane early; other orders cannot.
+    earliest_only = key is earliest_arrival
+    """The best slot of every technician who can legally take `work_order` on `day`."""
+    requirements = requirements_of(work_order)
+    technicians = list(technicians_for_day(day).order_by("display_name", "pk"))
+    lanes = bookings_by_technician(day, [t.pk for t in technicians])
+    travel = TravelMemo()
+    best: dict[int, Slot] = {}
+    excluded: list[Excluded] = []
+    for technician in technicians:
+        skills = skill_problems(technician, work_order, requirements, day)
+        if skills:
+            excluded.append(Excluded(technician, skills[0].message))
+            continue
+        tday = TechnicianDay.of(technician, day)
+        if tday.shift is None:
+            excluded.append(Excluded(technician, f"Off shift on {day:%a %b %-d}."))
+            continue
+        found, reason = job_slots(
+            tday,
+            work_order,
+            lanes.get(technician.pk, []),
+            now,
+            travel,
+            keep_booked_times,
+            earliest_only,
+        )
+        if found:
+            best[technician.pk] = min(found, key=key)
+        else:
+            excluded.append(Excluded(technician, f"No feasible slot: {reason}"))
+    return LaneOptions(best=best, excluded=excluded)
 
 
 def rank_technicians(work_order: WorkOrder, day: date, now: datetime | None = None) -> Ranking:
     now = now or timezone.now()
-    technicians = list(technicians_for_day(day).order_by("display_name", "pk"))
-    lanes = bookings_by_technician(day, [t.pk for t in technicians])
-    candidates, excluded = [], []
-    for technician in technicians:
-        skills = skill_problems(technician, work_order, day)
-        if skills:
-            excluded.append(Excluded(technician, skills[0].message))
-            continue
-        if shift_on(technician, day) is None:
-            excluded.append(Excluded(technician, f"Off shift on {day:%a %b %-d}."))
-            continue
-        result = _best_slot(technician, day, work_order, lanes.get(technician.pk, []), now)
-        if isinstance(result, str):
-            excluded.append(Excluded(technician, result))
-        else:
-            candidates.append(result)
-    candidates.sort(key=_score)
-    return Ranking(work_order=work_order, day=day, candidates=candidates, excluded=excluded)
+    work_order = WorkOrder.objects.select_related("site", "sla_policy").get(pk=work_order.pk)
+    options = search_lanes(work_order, day, now)
+    candidates = []
+    for slot in sorted(options.best.values(), key=earliest_arrival):
+        plan = plan_lane(slot.tday, [s.copy() for s in slot.stops], now)
+        candidates.append(
+            Candidate(
+                technician=slot.tday.technician,
+                position=slot.position,
+                arrival=slot.arrival,
+                added_travel_minutes=slot.added_travel_minutes,
+                sla_slack_minutes=slot.sla_slack_minutes(),
+                remaining_capacity_minutes=slot.remaining_capacity_minutes(),
+                warnings=[p for p in lane_problems(plan) if not p.hard],
+                lane_token=lane_token([s.booking for s in slot.stops if s.booking is not None]),
+            )
+        )
+    return Ranking(work_order=work_order, day=day, candidates=candidates, excluded=options.excluded)

@@ -30,22 +30,19 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, at_local(day, time.max)
 
 
-def technicians_for_day(day: date) -> QuerySet[Technician]:
-    """Active technicians with everything needed to judge them on `day`, in four queries."""
+def technicians_for_day(day: date, with_certifications: bool = True) -> QuerySet[Technician]:
+    """Active technicians with everything needed to judge them on `day`, in five queries."""
     start, end = day_bounds(day)
-    return (
-        Technician.objects.filter(active=True)
-        .select_related("user")
-        .prefetch_related(
-            Prefetch("certifications", queryset=Certification.objects.select_related("skill")),
-            Prefetch("shifts", queryset=ShiftPattern.objects.filter(weekday=day.weekday())),
-            Prefetch("shift_exceptions", queryset=ShiftException.objects.filter(date=day)),
-            Prefetch(
-                "time_off",
-                queryset=TimeOff.objects.filter(starts_at__lt=end, ends_at__gt=start),
-            ),
+    prefetches = [
+        Prefetch("shifts", queryset=ShiftPattern.objects.filter(weekday=day.weekday())),
+        Prefetch("shift_exceptions", queryset=ShiftException.objects.filter(date=day)),
+        Prefetch("time_off", queryset=TimeOff.objects.filter(starts_at__lt=end, ends_at__gt=start)),
+    ]
+    if with_certifications:
+        prefetches.append(
+            Prefetch("certifications", queryset=Certification.objects.select_related("skill"))
         )
-    )
+    return Technician.objects.filter(active=True).prefetch_related(*prefetches)
 
 
 def shift_on(technician: Technician, day: date) -> ShiftWindow | None:

@@ -134,7 +134,7 @@ def test_htmx_drop_answers_with_lanes_queue_and_trigger(client, dispatcher):
     body = response.content.decode()
     assert response.status_code == 200 and response["HX-Trigger"] == "board-changed"
     assert f'id="lane-{tech.pk}" hx-swap-oob="outerHTML"' in body
-    assert 'id="queue" hx-swap-oob="innerHTML"' in body
+    assert f'id="queue-item-{work_order.pk}" hx-swap-oob="delete"' in body
     assert "assigned to Maria" in body
 
 

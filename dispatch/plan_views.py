@@ -1,0 +1,219 @@
+"""Board actions of the optimizer: start, watch, accept or discard a plan; urgent insertion.
+
+Every action is a plain form POST that redirects (to `next` when it is a local URL,
+else the run's page); with htmx the same endpoints answer with the fragment to swap.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from dispatch import planning
+from routing import selectors
+from routing.models import PlanRun
+from routing.services import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S
+from technicians.roles import PLANNER_ROLES, role_required
+from workorders.errors import DomainError
+from workorders.models import WorkOrder
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Http404("Not a date.") from None
+
+
+def _next_or(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _board_url(day: date) -> str:
+    """The board of `day` when the board is installed, else the home page."""
+    try:
+        return reverse("board_day", args=[day])
+    except NoReverseMatch:
+        return "/"
+
+
+def _sparkline(progress: list, width: int = 160, height: int = 32) -> str:
+    """SVG polyline points of the best cost over time (lower is better)."""
+    if len(progress) < 2:
+        return ""
+    times = [p[0] for p in progress]
+    costs = [p[1] for p in progress]
+    t0, t1 = min(times), max(times) or 1
+    c0, c1 = min(costs), max(costs)
+    span_t = (t1 - t0) or 1
+    span_c = (c1 - c0) or 1
+    return " ".join(
+        f"{(t - t0) / span_t * width:.1f},{(c1 - c) / span_c * (height - 4) + 2:.1f}"
+        for t, c in zip(times, costs, strict=True)
+    )
+
+
+def _run_context(run: PlanRun) -> dict:
+    return {
+        "run": run,
+        "elapsed": selectors.plan_run_elapsed(run),
+        "sparkline": _sparkline(run.progress),
+        "rows": selectors.plan_run_change_rows(run) if run.proposal else [],
+        "metrics": run.metrics,
+    }
+
+
+def _render_run(request: HttpRequest, run: PlanRun, **extra) -> HttpResponse:
+    context = {**_run_context(run), "next": _next_or(request, ""), **extra}
+    return render(request, "dispatch/plan_run_fragment.html", context)
+
+
+@role_required(PLANNER_ROLES)
+@require_GET
+def plan_panel(request: HttpRequest, day: str) -> HttpResponse:
+    """The panel's body, loaded by the board's include (hx-trigger=load) or refreshed."""
+    the_day = _day(day)
+    latest = selectors.plan_run_latest(the_day)
+    return render(
+        request,
+        "dispatch/plan_panel_body.html",
+        {
+            "day": the_day,
+            "latest": latest,
+            "recent": selectors.plan_runs_for_day(the_day),
+            "urgent_candidates": selectors.urgent_candidates(the_day),
+            "team": request.GET.get("team", ""),
+            "next": request.GET.get("next", ""),
+            "default_limit": DEFAULT_TIME_LIMIT_S,
+            "max_limit": MAX_TIME_LIMIT_S,
+            **(_run_context(latest) if latest else {}),
+        },
+    )
+
+
+@role_required(PLANNER_ROLES)
+@require_POST
+def plan_start(request: HttpRequest, day: str) -> HttpResponse:
+    the_day = _day(day)
+    try:
+        limit = int(request.POST.get("time_limit") or DEFAULT_TIME_LIMIT_S)
+    except ValueError:
+        limit = -1
+    raw_ids = request.POST.getlist("technician")
+    try:
+        technician_ids = [int(v) for v in raw_ids] if raw_ids else None
+    except ValueError:
+        technician_ids = []
+    try:
+        run = planning.plan_run_start(
+            actor=request.user,
+            day=the_day,
+            technician_ids=technician_ids,
+            team=request.POST.get("team", "").strip(),
+            time_limit_s=limit,
+        )
+    except DomainError as error:
+        if request.htmx:
+            # 200: htmx 2 does not swap 4xx answers by default.
+            return render(request, "dispatch/plan_error.html", {"error": str(error)})
+        messages.error(request, str(error))
+        return redirect(_next_or(request, _board_url(the_day)))
+    if request.htmx:
+        return _render_run(request, run)
+    messages.info(request, f"Optimizing {the_day:%a %b %d}: the proposal will appear on the board.")
+    return redirect(_next_or(request, run_url(run)))
+
+
+def run_url(run: PlanRun) -> str:
+    return reverse("plan_run_detail", args=[run.pk])
+
+
+@role_required(PLANNER_ROLES)
+@require_GET
+def plan_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(PlanRun, pk=pk)
+    return render(request, "dispatch/plan_run.html", _run_context(run))
+
+
+@role_required(PLANNER_ROLES)
+@require_GET
+def plan_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """Polled every second while the run is queued/running; then it returns the proposal."""
+    run = get_object_or_404(PlanRun, pk=pk)
+    return _render_run(request, run)
+
+
+@role_required(PLANNER_ROLES)
+@require_POST
+def plan_run_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(PlanRun, pk=pk)
+    try:
+        outcome = planning.plan_run_apply(actor=request.user, run=run)
+    except DomainError as error:
+        if request.htmx:
+            return _render_run(request, run, error=str(error))
+        messages.error(request, str(error))
+        return redirect(_next_or(request, run_url(run)))
+    run.refresh_from_db()
+    if request.htmx:
+        response = _render_run(request, run)
+        response["HX-Trigger"] = "board-changed"
+        return response
+    messages.success(request, f"Plan applied: {len(outcome.applied)} change(s).")
+    for line in outcome.refused:
+        messages.warning(request, f"Refused — {line}")
+    return redirect(_next_or(request, run_url(run)))
+
+
+@role_required(PLANNER_ROLES)
+@require_POST
+def plan_run_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(PlanRun, pk=pk)
+    try:
+        planning.plan_run_discard(actor=request.user, run=run)
+    except DomainError as error:
+        if request.htmx:
+            return _render_run(request, run, error=str(error))
+        messages.error(request, str(error))
+        return redirect(_next_or(request, run_url(run)))
+    run.refresh_from_db()
+    if request.htmx:
+        return _render_run(request, run)
+    messages.info(request, "Plan discarded; the board is unchanged.")
+    return redirect(_next_or(request, run_url(run)))
+
+
+@role_required(PLANNER_ROLES)
+@require_POST
+def plan_urgent(request: HttpRequest, day: str, work_order_id: int | None = None) -> HttpResponse:
+    the_day = _day(day)
+    if work_order_id is None:
+        try:
+            work_order_id = int(request.POST.get("work_order", ""))
+        except ValueError:
+            work_order_id = 0
+    work_order = get_object_or_404(WorkOrder, pk=work_order_id)
+    try:
+        run = planning.urgent_insertion_propose(
+            actor=request.user, work_order=work_order, day=the_day
+        )
+    except DomainError as error:
+        if request.htmx:
+            # 200: htmx 2 does not swap 4xx answers by default.
+            return render(request, "dispatch/plan_error.html", {"error": str(error)})
+        messages.error(request, str(error))
+        return redirect(_next_or(request, _board_url(the_day)))
+    if request.htmx:
+        return _render_run(request, run)
+    return redirect(_next_or(request, run_url(run)))

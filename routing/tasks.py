@@ -1,0 +1,45 @@
+"""Celery tasks: thin, load by id, call a service, safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+
+from routing import services
+from routing.geocoding import GeocodingError, geocoding_enabled
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="routing.tasks.plan_run_execute", ignore_result=True)
+def plan_run_execute(run_id: int) -> str:
+    outcome = services.plan_run_execute(run_id=run_id)
+    logger.info("plan run %s: %s", run_id, outcome)
+    return outcome
+
+
+@shared_task(name="routing.tasks.plan_runs_sweep", ignore_result=True)
+def plan_runs_sweep() -> int:
+    return services.plan_runs_sweep()
+
+
+@shared_task(
+    name="routing.tasks.geocode_site",
+    ignore_result=True,
+    autoretry_for=(GeocodingError,),
+    retry_backoff=30,
+    max_retries=3,
+)
+def geocode_site(site_id: int) -> bool:
+    # Already-geocoded or manual sites are skipped by the service: running twice is harmless.
+    return services.site_geocode(site_id=site_id) is not None
+
+
+def schedule_geocoding(site_id: int) -> bool:
+    """Queue geocoding of a site once the current transaction commits (when enabled)."""
+    if not geocoding_enabled():
+        return False
+    transaction.on_commit(lambda: geocode_site.delay(site_id))
+    return True

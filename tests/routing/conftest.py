@@ -1,0 +1,11 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _local_cache(settings):
+    # Travel matrices and board versions go to a per-test in-memory cache, not Redis.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    settings.OSRM_URL = ""
+    settings.GEOCODER_DOMAIN = ""
