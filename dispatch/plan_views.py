@@ -124,15 +124,19 @@ def plan_start(request: HttpRequest, day: str) -> HttpResponse:
             time_limit_s=limit,
         )
     except DomainError as error:
-        if request.htmx:
-            # 200: htmx 2 does not swap 4xx answers by default.
-            return render(request, "dispatch/plan_error.html", {"error": str(error)})
-        messages.error(request, str(error))
-        return redirect(_next_or(request, _board_url(the_day)))
+        return _refused(request, the_day, error)
     if request.htmx:
         return _render_run(request, run)
     messages.info(request, f"Optimizing {the_day:%a %b %d}: the proposal will appear on the board.")
     return redirect(_next_or(request, run_url(run)))
+
+
+def _refused(request: HttpRequest, the_day, error: DomainError) -> HttpResponse:
+    if request.htmx:
+        # 200: htmx 2 does not swap 4xx answers by default.
+        return render(request, "dispatch/plan_error.html", {"error": str(error)})
+    messages.error(request, str(error))
+    return redirect(_next_or(request, _board_url(the_day)))
 
 
 def run_url(run: PlanRun) -> str:
@@ -209,11 +213,7 @@ def plan_urgent(request: HttpRequest, day: str, work_order_id: int | None = None
             actor=request.user, work_order=work_order, day=the_day
         )
     except DomainError as error:
-        if request.htmx:
-            # 200: htmx 2 does not swap 4xx answers by default.
-            return render(request, "dispatch/plan_error.html", {"error": str(error)})
-        messages.error(request, str(error))
-        return redirect(_next_or(request, _board_url(the_day)))
+        return _refused(request, the_day, error)
     if request.htmx:
         return _render_run(request, run)
     return redirect(_next_or(request, run_url(run)))

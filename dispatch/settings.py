@@ -148,7 +148,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Fails plan runs whose worker died mid-solve and was never restarted.
+    "routing-plan-runs-sweep": {"task": "routing.tasks.plan_runs_sweep", "schedule": 60.0},
+    # Looks up sites saved without coordinates (only when GEOCODER_DOMAIN is set).
+    "routing-geocode-pending-sites": {
+        "task": "routing.tasks.geocode_pending_sites",
+        "schedule": 60.0,
+    },
+}
 
 # Dispatch domain knobs.
 SLA_AT_RISK_FRACTION = env_float("SLA_AT_RISK_FRACTION", 0.25, minimum=0.0)

@@ -278,9 +278,22 @@ def site_geocode(*, site_id: int, client=None) -> Site | None:
         return None
     # GeocodingError propagates: the task retries later, nothing is written.
     point = geocode_address(site.address, client=client)
+    site.geocode_attempted_at = timezone.now()
     if point is None:
         logger.info("no geocoding result for site %s (%s)", site.pk, site.address)
+        site.save(update_fields=["geocode_attempted_at"])
         return None
     site.latitude, site.longitude = point
-    site.save(update_fields=["latitude", "longitude"])
+    site.save(update_fields=["latitude", "longitude", "geocode_attempted_at"])
     return site
+
+
+def sites_awaiting_geocoding(limit: int) -> list[int]:
+    """Sites without coordinates whose current address was never looked up."""
+    return list(
+        Site.objects.filter(
+            latitude__isnull=True, coordinates_manual=False, geocode_attempted_at__isnull=True
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -51,6 +51,9 @@ class Site(models.Model):
         default=False, help_text="Coordinates typed in by staff; geocoding leaves them alone."
     )
     access_notes = models.TextField(blank=True)
+    geocode_attempted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last lookup of the address; cleared when it changes."
+    )
 
     class Meta:
         ordering = ["customer__name", "label"]

@@ -80,6 +80,8 @@ def _save_sites(customer: Customer, changes: list[SiteChange]) -> None:
         site = change.site or Site(customer=customer)
         if site.customer_id != customer.pk:
             raise DomainError("That site belongs to another customer.")
+        if change.data.get("address") != site.address:
+            site.geocode_attempted_at = None  # a new address is looked up again
         _apply_fields(site, change.data, SITE_FIELDS)
         site.coordinates_manual = site.latitude is not None
         site.full_clean()

@@ -81,3 +81,37 @@ def test_server_down_raises_for_a_retry(settings):
     site = SiteFactory(latitude=None, longitude=None)
     with pytest.raises(GeocodingError, match=r"127\.0\.0\.1:9"):
         site_geocode(site_id=site.pk)
+
+
+def test_beat_picks_up_sites_saved_without_coordinates(fake_nominatim):
+    waiting = SiteFactory(address="233 S Wacker Dr, Chicago", latitude=None, longitude=None)
+    SiteFactory(latitude=41.9, longitude=-87.6)  # has coordinates
+    SiteFactory(latitude=None, longitude=None, coordinates_manual=True)  # staff's choice
+    with mock.patch.object(tasks.geocode_site, "delay") as delay:
+        assert tasks.geocode_pending_sites.run() == 1
+    delay.assert_called_once_with(waiting.pk)
+    tasks.geocode_site.run(waiting.pk)
+    with mock.patch.object(tasks.geocode_site, "delay") as delay:
+        assert tasks.geocode_pending_sites.run() == 0  # looked up once, not every minute
+    delay.assert_not_called()
+
+
+def test_an_unmatched_address_is_not_asked_again_until_it_changes(fake_nominatim):
+    from workorders.services import SiteChange, customer_update
+
+    site = SiteFactory(address="1 Nowhere Lane", latitude=None, longitude=None)
+    tasks.geocode_site.run(site.pk)
+    assert tasks.geocode_pending_sites.run() == 0
+    data = {
+        "label": site.label,
+        "address": "233 S Wacker Dr, Chicago",
+        "latitude": None,
+        "longitude": None,
+        "access_notes": "",
+    }
+    customer_update(
+        actor=None, customer=site.customer, data={}, sites=[SiteChange(site=site, data=data)]
+    )
+    with mock.patch.object(tasks.geocode_site, "delay") as delay:
+        assert tasks.geocode_pending_sites.run() == 1
+    delay.assert_called_once_with(site.pk)
