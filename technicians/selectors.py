@@ -39,9 +39,8 @@ def technicians_for_day(day: date, with_certifications: bool = True) -> QuerySet
         Prefetch("time_off", queryset=TimeOff.objects.filter(starts_at__lt=end, ends_at__gt=start)),
     ]
     if with_certifications:
-        prefetches.append(
-            Prefetch("certifications", queryset=Certification.objects.select_related("skill"))
-        )
+        # Rules read skill ids and levels only; names come from the job's requirements.
+        prefetches.append(Prefetch("certifications", queryset=Certification.objects.all()))
     return Technician.objects.filter(active=True).prefetch_related(*prefetches)
 
 

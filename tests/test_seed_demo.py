@@ -43,3 +43,23 @@ def test_demo_logins_work():
 def test_bad_arguments_are_refused():
     with pytest.raises(CommandError, match="--technicians"):
         call_command("seed_demo", technicians=0, work_orders=1, seed=1)
+
+
+def test_a_later_day_gets_its_own_board():
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from technicians.selectors import day_bounds
+
+    call_command("seed_demo", technicians=8, work_orders=40, seed=1)
+    with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
+        call_command("seed_demo", technicians=8, work_orders=40, seed=1)
+        start, end = day_bounds(timezone.localdate())
+        todays = Booking.objects.filter(state="active", starts_at__range=(start, end))
+        assert todays.exists()
+        assert WorkOrder.objects.count() == 40  # nothing duplicated
+        count = todays.count()
+        call_command("seed_demo", technicians=8, work_orders=40, seed=1)
+        assert todays.count() == count  # and the same day stays as it is

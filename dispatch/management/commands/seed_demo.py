@@ -16,11 +16,17 @@ from django.utils import timezone
 
 from dispatch.demo import places
 from dispatch.models import Booking
-from dispatch.services import booking_create
+from dispatch.services import booking_create, work_order_change_status
 from routing.travel import travel_minutes
 from technicians.models import Certification, ShiftPattern, Skill, Technician, TimeOff
 from technicians.roles import Role
-from technicians.selectors import at_local
+from technicians.selectors import (
+    at_local,
+    certification_problem,
+    day_bounds,
+    shift_on,
+    technicians_for_day,
+)
 from workorders.models import Customer, SLAPolicy, WorkOrder
 from workorders.services import SiteChange, SkillRequirement, customer_create, work_order_create
 from workorders.status import Status
@@ -64,7 +70,7 @@ class Command(BaseCommand):
             techs = self._technicians(rng, technicians, skills, today)
             created = self._work_orders(rng, work_orders, skills, policies, today)
         with transaction.atomic():
-            booked = self._book_today(rng, created, techs, today)
+            booked = self._book_today(rng, self._to_book(created, today), techs, today)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(techs)} technicians, {WorkOrder.objects.count()} work orders "
@@ -261,11 +267,28 @@ class Command(BaseCommand):
             created.append(work_order)
         return created
 
+    def _to_book(self, created: list[WorkOrder], today: date) -> list[WorkOrder]:
+        """Jobs to put on today's board: the new ones, or, when the demo is started again
+        on a later day with an empty board, the demo jobs still waiting in the queue."""
+        start, end = day_bounds(today)
+        if Booking.objects.filter(
+            work_order__billing_reference__startswith="DEMO-",
+            state=Booking.State.ACTIVE,
+            starts_at__range=(start, end),
+        ).exists():
+            return []
+        if created:
+            return created
+        return list(
+            WorkOrder.objects.filter(billing_reference__startswith="DEMO-", status=Status.NEW)
+            .select_related("site")
+            .order_by("pk")
+        )
+
     def _book_today(
         self, rng, work_orders: list[WorkOrder], techs: list[Technician], today: date
     ) -> int:
-        """Give about a third of the new jobs to qualified technicians on shift today."""
-        from technicians.selectors import certification_problem, shift_on, technicians_for_day
+        """Give about a third of the jobs to qualified technicians on shift today."""
 
         on_shift = []
         for tech in technicians_for_day(today).filter(pk__in=[t.pk for t in techs]):
@@ -320,8 +343,6 @@ class Command(BaseCommand):
         return booked
 
     def _advance(self, booking: Booking, now: datetime) -> None:
-        from dispatch.services import work_order_change_status
-
         path = []
         if booking.ends_at <= now:
             path = [Status.DISPATCHED, Status.EN_ROUTE, Status.ON_SITE, Status.COMPLETED]
