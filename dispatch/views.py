@@ -73,14 +73,6 @@ def my_jobs(request: HttpRequest) -> HttpResponse:
     )
 
 
-NEXT_FIELD_STATUS = {
-    Status.SCHEDULED: Status.EN_ROUTE,  # a technician may set off on a job not yet dispatched
-    Status.DISPATCHED: Status.EN_ROUTE,
-    Status.EN_ROUTE: Status.ON_SITE,
-    Status.ON_SITE: Status.COMPLETED,
-}
-
-
 @role_required({Role.TECHNICIAN})
 @require_POST
 def my_job_status(request: HttpRequest, pk: int) -> HttpResponse:
@@ -93,12 +85,8 @@ def my_job_status(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Technicians can report en route, on site or completed only.")
         return redirect("my_jobs")
     try:
-        if work_order.status == Status.SCHEDULED and target == Status.EN_ROUTE:
-            services.work_order_change_status(
-                actor=request.user, work_order=work_order, target=Status.DISPATCHED
-            )
-        services.work_order_change_status(
-            actor=request.user, work_order=work_order, target=Status(target)
+        services.technician_report_status(
+            actor=request.user, technician=technician, work_order=work_order, target=Status(target)
         )
     except DomainError as error:
         messages.error(request, str(error))
