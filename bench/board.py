@@ -48,41 +48,109 @@ def populate(day):
     from workorders.services import SkillRequirement, work_order_create
 
     skill = Skill.objects.create(code="hvac", name="HVAC")
-    policy = SLAPolicy.objects.create(tier="Gold", response_minutes=2 * 24 * 60, resolution_minutes=3 * 24 * 60, calendar="24x7")
+    policy = SLAPolicy.objects.create(
+        tier="Gold", response_minutes=2 * 24 * 60, resolution_minutes=3 * 24 * 60, calendar="24x7"
+    )
     dispatcher = User.objects.create_user("bench-dispatcher", password="x")
     dispatcher.groups.add(Group.objects.get_or_create(name="dispatcher")[0])
     customer = Customer.objects.create(name="Bench customer", phone="+13125550100")
     sites = Site.objects.bulk_create(
-        [Site(customer=customer, address=f"{i} Bench St", latitude=41.75 + (i % 40) * 0.008, longitude=-87.80 + (i // 40) * 0.008) for i in range(400)]
+        [
+            Site(
+                customer=customer,
+                address=f"{i} Bench St",
+                latitude=41.75 + (i % 40) * 0.008,
+                longitude=-87.80 + (i // 40) * 0.008,
+            )
+            for i in range(400)
+        ]
     )
-    users = User.objects.bulk_create([User(username=f"bench-tech{i:03d}") for i in range(TECHNICIANS)])
+    users = User.objects.bulk_create(
+        [User(username=f"bench-tech{i:03d}") for i in range(TECHNICIANS)]
+    )
     techs = Technician.objects.bulk_create(
         [
-            Technician(user=u, display_name=f"Bench Tech {i:03d}", phone="+13125550101", team=["North", "South"][i % 2], home_latitude=41.8 + (i % 20) * 0.01, home_longitude=-87.7 + (i // 20) * 0.01)
+            Technician(
+                user=u,
+                display_name=f"Bench Tech {i:03d}",
+                phone="+13125550101",
+                team=["North", "South"][i % 2],
+                home_latitude=41.8 + (i % 20) * 0.01,
+                home_longitude=-87.7 + (i // 20) * 0.01,
+            )
             for i, u in enumerate(users)
         ]
     )
-    Certification.objects.bulk_create([Certification(technician=t, skill=skill, level=3) for t in techs])
-    ShiftPattern.objects.bulk_create([ShiftPattern(technician=t, weekday=day.weekday(), starts_at=clock(6), ends_at=clock(22)) for t in techs])
+    Certification.objects.bulk_create(
+        [Certification(technician=t, skill=skill, level=3) for t in techs]
+    )
+    ShiftPattern.objects.bulk_create(
+        [
+            ShiftPattern(technician=t, weekday=day.weekday(), starts_at=clock(6), ends_at=clock(22))
+            for t in techs
+        ]
+    )
     template = work_order_create(
         actor=None,
-        data={"customer": customer, "site": sites[0], "job_type": "repair", "priority": 2, "summary": "Bench job", "estimated_minutes": 60, "window_start": None, "window_end": None, "sla_policy": policy, "billing_reference": "", "notes": ""},
+        data={
+            "customer": customer,
+            "site": sites[0],
+            "job_type": "repair",
+            "priority": 2,
+            "summary": "Bench job",
+            "estimated_minutes": 60,
+            "window_start": None,
+            "window_end": None,
+            "sla_policy": policy,
+            "billing_reference": "",
+            "notes": "",
+        },
         required_skills=[SkillRequirement(skill=skill, min_level=1)],
     )
-    due = {f: getattr(template, f) for f in ("response_due_at", "response_at_risk_at", "resolution_due_at", "resolution_at_risk_at", "sla_started_at")}
+    due = {
+        f: getattr(template, f)
+        for f in (
+            "response_due_at",
+            "response_at_risk_at",
+            "resolution_due_at",
+            "resolution_at_risk_at",
+            "sla_started_at",
+        )
+    }
     orders = WorkOrder.objects.bulk_create(
         [
-            WorkOrder(customer=customer, site=sites[i % len(sites)], job_type="repair", priority=2, summary=f"Bench job {i}", estimated_minutes=60, sla_policy=policy, status="scheduled" if i < TECHNICIANS * BOOKINGS_PER_TECH else "new", number=f"WO-B{i:06d}", **due)
+            WorkOrder(
+                customer=customer,
+                site=sites[i % len(sites)],
+                job_type="repair",
+                priority=2,
+                summary=f"Bench job {i}",
+                estimated_minutes=60,
+                sla_policy=policy,
+                status="scheduled" if i < TECHNICIANS * BOOKINGS_PER_TECH else "new",
+                number=f"WO-B{i:06d}",
+                **due,
+            )
             for i in range(TECHNICIANS * BOOKINGS_PER_TECH + QUEUE)
         ]
     )
-    RequiredSkill.objects.bulk_create([RequiredSkill(work_order=o, skill=skill, min_level=1) for o in orders])
+    RequiredSkill.objects.bulk_create(
+        [RequiredSkill(work_order=o, skill=skill, min_level=1) for o in orders]
+    )
     bookings = []
     for t_index, tech in enumerate(techs):
         start = at_local(day, clock(7))
         for b in range(BOOKINGS_PER_TECH):
             order = orders[t_index * BOOKINGS_PER_TECH + b]
-            bookings.append(Booking(work_order=order, technician=tech, starts_at=start + timedelta(minutes=15), ends_at=start + timedelta(minutes=75), travel_minutes=15))
+            bookings.append(
+                Booking(
+                    work_order=order,
+                    technician=tech,
+                    starts_at=start + timedelta(minutes=15),
+                    ends_at=start + timedelta(minutes=75),
+                    travel_minutes=15,
+                )
+            )
             start += timedelta(minutes=75)
     Booking.objects.bulk_create(bookings)
     return dispatcher, techs, orders[TECHNICIANS * BOOKINGS_PER_TECH :]
@@ -128,7 +196,11 @@ def main() -> None:
     for index, work_order in enumerate(queue[:RUNS]):
         tech = techs[(index * 7) % len(techs)]
         started = time.perf_counter()
-        response = client.post(f"/board/{day.isoformat()}/assign/", {"work_order": work_order.pk, "technician": tech.pk, "position": 5, "confirm": "on"}, headers={"HX-Request": "true"})
+        response = client.post(
+            f"/board/{day.isoformat()}/assign/",
+            {"work_order": work_order.pk, "technician": tech.pk, "position": 5, "confirm": "on"},
+            headers={"HX-Request": "true"},
+        )
         drop_times.append(time.perf_counter() - started)
         assert b"assigned to" in response.content, response.content[:500]
 
@@ -139,7 +211,9 @@ def main() -> None:
         rank_times.append(time.perf_counter() - started)
         assert ranking.candidates
         started = time.perf_counter()
-        client.get(f"/board/{day.isoformat()}/jobs/{work_order.pk}/", headers={"HX-Request": "true"})
+        client.get(
+            f"/board/{day.isoformat()}/jobs/{work_order.pk}/", headers={"HX-Request": "true"}
+        )
         view_times.append(time.perf_counter() - started)
 
     from dispatch.planning import urgent_insertion_find
@@ -151,11 +225,21 @@ def main() -> None:
         urgent_times.append(time.perf_counter() - started)
         assert search.best is not None
 
-    print(f"Board benchmark: {TECHNICIANS} technicians, {TECHNICIANS * BOOKINGS_PER_TECH} bookings on {day}, {QUEUE} queued, {RUNS} runs each")
-    print(f"  board page (server render)   median {median_ms(board_times):7.1f} ms   target ≤ 300 ms   ({board_queries} queries)")
-    print(f"  drop round trip (htmx POST)  median {median_ms(drop_times):7.1f} ms   target ≤ 100 ms")
-    print(f"  urgent insertion (200 lanes) median {median_ms(urgent_times):7.1f} ms   target ≤ 1000 ms")
-    print(f"  ranking of one job           median {median_ms(rank_times):7.1f} ms   target ≤ 200 ms   (view incl. render: {median_ms(view_times):.1f} ms)")
+    print(
+        f"Board benchmark: {TECHNICIANS} technicians, {TECHNICIANS * BOOKINGS_PER_TECH} bookings on {day}, {QUEUE} queued, {RUNS} runs each"
+    )
+    print(
+        f"  board page (server render)   median {median_ms(board_times):7.1f} ms   target ≤ 300 ms   ({board_queries} queries)"
+    )
+    print(
+        f"  drop round trip (htmx POST)  median {median_ms(drop_times):7.1f} ms   target ≤ 100 ms"
+    )
+    print(
+        f"  urgent insertion (200 lanes) median {median_ms(urgent_times):7.1f} ms   target ≤ 1000 ms"
+    )
+    print(
+        f"  ranking of one job           median {median_ms(rank_times):7.1f} ms   target ≤ 200 ms   (view incl. render: {median_ms(view_times):.1f} ms)"
+    )
 
 
 if __name__ == "__main__":

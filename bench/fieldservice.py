@@ -74,7 +74,7 @@ def generate(technicians: int, jobs: int, seed: int = 1) -> dict[str, Any]:
         job: dict[str, Any] = {
             "id": 1000 + job_number,
             "location": _point(rng, centre if rng.random() < 0.8 else None, 1.5),
-            "service": rng.choice((15, 20, 30, 30, 45, 60)) * 60,
+            "service": rng.choice((15, 20, 20, 30, 30, 45)) * 60,
             "priority": rng.choice((0, 0, 10, 20, 30, 50))
             if rng.random() < 0.9
             else rng.randint(80, 100),
@@ -93,7 +93,9 @@ def generate(technicians: int, jobs: int, seed: int = 1) -> dict[str, Any]:
             slot = rng.randint(8, 15) * HOUR
             job["time_windows"] = [[slot, slot + 2 * HOUR]]
         if rng.random() < 0.2:
-            job["fieldops"] = {"sla_deadline": rng.choice((11, 12, 14, 16)) * HOUR}
+            # Contract SLA: start within a few hours of the earliest possible start.
+            earliest = job["time_windows"][0][0] if "time_windows" in job else 8 * HOUR
+            job["fieldops"] = {"sla_deadline": earliest + rng.choice((2, 3, 4)) * HOUR}
         job_list.append(job)
     return {
         "vehicles": vehicles,

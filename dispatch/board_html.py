@@ -7,10 +7,10 @@ here, every piece of text escaped, and the templates place them as they are.
 """
 
 from datetime import date, datetime
+from html import escape
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from technicians.selectors import local_zone

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from dispatch.board import LaneBooking, bookings_by_technician, lane_token, stops_from_bookings
 from dispatch.lanes import (
+    LanePlan,
     RuleProblem,
     Stop,
     TechnicianDay,
@@ -93,7 +94,7 @@ def job_slots(
     base = [s for s in stops_from_bookings(lane) if s.work_order.pk != work_order.pk]
     base_plan = plan_lane(tday, base, now, travel, keep_booked_times=keep_booked_times)
     base_travel = base_plan.travel_total
-    already_wrong = _hard_keys(lane_problems(base_plan, hard_only=True))
+    already_wrong: set[tuple[str, str]] | None = None  # the lane's own problems, on demand
     first_movable = leading_fixed(base)
     cursor, position = tday.lane_start(now), tday.home
     for stop in base[:first_movable]:
@@ -114,11 +115,11 @@ def job_slots(
             position=position,
             keep_booked_times=keep_booked_times,
         )
-        hard = [
-            p
-            for p in lane_problems(plan, first=insert_at, hard_only=True)
-            if (p.work_order_number, p.code) not in already_wrong
-        ]
+        hard = lane_problems(plan, first=insert_at, hard_only=True)
+        if hard:
+            if already_wrong is None:
+                already_wrong = _hard_keys(lane_problems(base_plan, hard_only=True))
+            hard = [p for p in hard if (p.work_order_number, p.code) not in already_wrong]
         if hard:
             last_reason = hard[0].message
         else:
@@ -219,7 +220,7 @@ def rank_technicians(work_order: WorkOrder, day: date, now: datetime | None = No
     options = search_lanes(work_order, day, now)
     candidates = []
     for slot in sorted(options.best.values(), key=earliest_arrival):
-        plan = plan_lane(slot.tday, [s.copy() for s in slot.stops], now)
+        plan = LanePlan(slot.tday, slot.stops)  # already planned by the search
         candidates.append(
             Candidate(
                 technician=slot.tday.technician,

@@ -15,7 +15,7 @@ from typing import Any
 from .checker import check
 from .model import Problem, ProblemError
 from .solomon import SolomonFormatError, looks_like_solomon, parse_solomon
-from .solver import FIRST_SOLUTION_STRATEGIES, METAHEURISTICS, SearchOptions, solve
+from .solver import METAHEURISTICS, SearchOptions, solve
 from .vroom_json import parse_problem, solution_to_json
 
 EXIT_OK = 0
@@ -67,7 +67,7 @@ def _parse_json(text: str, path: str | Path) -> Any:
 def _solve_command(args: argparse.Namespace) -> int:
     problem = load_problem(args.problem, args.time_scale)
     options = SearchOptions(
-        first_solution=args.first_solution,
+        first_solutions=tuple(args.first_solutions.split(",")),
         metaheuristic=args.metaheuristic,
         guided_local_search_lambda=args.gls_lambda,
         solution_limit=args.solution_limit,
@@ -112,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     solve_parser.add_argument("--time-limit", type=float, default=30.0, help="seconds (default 30)")
     solve_parser.add_argument("--output", "-o", help="write the solution here instead of stdout")
     solve_parser.add_argument(
-        "--first-solution", choices=FIRST_SOLUTION_STRATEGIES, default=SearchOptions.first_solution
+        "--first-solutions",
+        default=",".join(SearchOptions.first_solutions),
+        help="comma-separated OR-Tools first-solution strategies to compare",
     )
     solve_parser.add_argument(
         "--metaheuristic", choices=METAHEURISTICS, default=SearchOptions.metaheuristic

@@ -41,7 +41,7 @@ def parse_solomon(
     rows = _read_customers(lines, source)
     if not rows:
         raise SolomonFormatError(f"{source}: no customer rows after the CUSTOMER header")
-    depot_number, depot_x, depot_y, depot_demand, depot_ready, depot_due, _ = rows[0][1]
+    depot_number, _depot_x, _depot_y, _depot_demand, depot_ready, depot_due, _ = rows[0][1]
     if depot_number != 0:
         raise SolomonFormatError(f"{source} line {rows[0][0]}: first customer row must be depot 0")
 
@@ -151,7 +151,7 @@ def _read_customers(lines: list[str], source: str) -> list[tuple[int, tuple[floa
                 f"{source} line {i + 1}: expected 7 numbers (CUST NO. XCOORD. YCOORD. DEMAND "
                 f"READY TIME DUE DATE SERVICE TIME), got {len(values)}"
             )
-        number, _, _, demand, ready, due, service = values
+        number, _, _, demand, ready, _due, service = values
         if number != int(number) or demand < 0 or demand != int(demand) or service < 0 or ready < 0:
             raise SolomonFormatError(f"{source} line {i + 1}: invalid customer row {stripped!r}")
         rows.append((i + 1, tuple(values)))

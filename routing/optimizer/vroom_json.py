@@ -7,6 +7,7 @@ of the offending value, e.g. ``jobs[3].time_windows[0]: start 900 is after end 6
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -96,7 +97,7 @@ def _time_window(value: Any, path: str) -> TimeWindow:
 def _time_windows(value: Any, path: str) -> list[TimeWindow]:
     windows = [_time_window(w, f"{path}[{i}]") for i, w in enumerate(_list(value, path))]
     windows.sort()
-    for (_, previous_end), (start, _) in zip(windows, windows[1:], strict=False):
+    for (_, previous_end), (start, _) in itertools.pairwise(windows):
         if start <= previous_end:
             raise ProblemError(path, "time windows overlap; merge them")
     return windows

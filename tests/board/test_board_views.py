@@ -210,12 +210,8 @@ def test_ranking_explains_itself(client, dispatcher):
     from tests.board.helpers import local
 
     day, skill = board_day(), hvac()
-    technician(
-        "Near", day, skills=[(skill, 3, None)], home_latitude=41.89, home_longitude=-87.62
-    )
-    technician(
-        "Far", day, skills=[(skill, 3, None)], home_latitude=42.05, home_longitude=-87.70
-    )
+    technician("Near", day, skills=[(skill, 3, None)], home_latitude=41.89, home_longitude=-87.62)
+    technician("Far", day, skills=[(skill, 3, None)], home_latitude=42.05, home_longitude=-87.70)
     technician("Unskilled", day)
     technician("Expired", day, skills=[(skill, 3, day - timedelta(days=1))])
     off = technician("Off", day, skills=[(skill, 3, None)])

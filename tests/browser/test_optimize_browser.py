@@ -8,13 +8,14 @@ from playwright.sync_api import expect
 from dispatch.models import Booking
 from technicians.roles import Role
 from tests.board.helpers import board_day, job, technician
-from tests.celery_worker import celery_worker  # noqa: F401  (fixture)
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 
-def test_dispatcher_optimizes_accepts_and_sees_the_lanes_change(page, live_server, login, celery_worker):  # noqa: F811
+def test_dispatcher_optimizes_accepts_and_sees_the_lanes_change(
+    page, live_server, login, celery_worker
+):
     day = board_day()
     UserFactory(username="dana", role=Role.DISPATCHER)
     maria = technician("Maria North", day, home_latitude=41.95, home_longitude=-87.66)
@@ -36,7 +37,11 @@ def test_dispatcher_optimizes_accepts_and_sees_the_lanes_change(page, live_serve
     expect(panel).to_contain_text("Applied")
 
     for work_order in north_jobs:
-        expect(page.locator(f"#lane-{maria.pk} [data-work-order='{work_order.pk}']")).to_be_visible(timeout=5_000)
+        expect(page.locator(f"#lane-{maria.pk} [data-work-order='{work_order.pk}']")).to_be_visible(
+            timeout=5_000
+        )
     for work_order in south_jobs:
-        expect(page.locator(f"#lane-{omar.pk} [data-work-order='{work_order.pk}']")).to_be_visible(timeout=5_000)
+        expect(page.locator(f"#lane-{omar.pk} [data-work-order='{work_order.pk}']")).to_be_visible(
+            timeout=5_000
+        )
     assert Booking.objects.filter(state="active").count() == 4

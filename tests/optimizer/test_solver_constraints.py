@@ -215,3 +215,26 @@ def test_progress_is_recorded_and_reported() -> None:
     assert seen[-1][1] == solution.cost == 8
     costs = [cost for _, cost in seen]
     assert costs == sorted(costs, reverse=True)
+
+
+def test_solution_limit_makes_runs_reproducible() -> None:
+    from routing.optimizer import solve
+    from routing.optimizer.solver import SearchOptions
+
+    positions = [0, 7, 3, 9, 1, 12, 5, 8, 2, 11]
+    problem = parse_problem(
+        make_problem(
+            positions,
+            jobs=[
+                {"id": j, "location_index": j, "delivery": [1]} for j in range(1, len(positions))
+            ],
+            vehicles=[
+                {"id": v, "start_index": 0, "end_index": 0, "capacity": [4]} for v in (1, 2, 3)
+            ],
+        )
+    )
+    options = SearchOptions(solution_limit=30)
+    runs = [solve(problem, 10.0, options=options) for _ in range(2)]
+    routes = [[[s.id for s in r.steps] for r in run.routes] for run in runs]
+    assert routes[0] == routes[1]
+    assert runs[0].search_log == runs[1].search_log
