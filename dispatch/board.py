@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Case, F, Max, Min, QuerySet, When
 from django.utils import timezone
 
-from dispatch.board_html import BoardUrls, queue_html, track_html
+from dispatch.board_html import BoardUrls, lane_html, queue_html, track_html
 from dispatch.lanes import STARTED, Stop, TechnicianDay
 from dispatch.models import Booking
 from technicians.models import ShiftException, ShiftPattern, Technician
@@ -237,13 +237,14 @@ class Timeline:
     starts_at: datetime
     ends_at: datetime
 
-    @property
-    def minutes(self) -> float:
-        return (self.ends_at - self.starts_at).total_seconds() / 60
+    def __post_init__(self) -> None:
+        # Thousands of blocks are placed per render: plain float seconds are much cheaper
+        # than aware-datetime arithmetic across time zones.
+        self._start = self.starts_at.timestamp()
+        self._span = max(1.0, self.ends_at.timestamp() - self._start)
 
     def pct(self, moment: datetime) -> float:
-        offset = (moment - self.starts_at).total_seconds() / 60
-        return round(max(0.0, min(100.0, offset / self.minutes * 100)), 3)
+        return round(max(0.0, min(100.0, (moment.timestamp() - self._start) / self._span * 100)), 3)
 
     def span_pct(self, start: datetime, end: datetime) -> float:
         return round(max(0.0, self.pct(end) - self.pct(start)), 3)
@@ -280,6 +281,7 @@ class LaneView:
     state_detail: str = ""
     booked_minutes: int = 0
     track_html: str = ""
+    html: str = ""
 
 
 @dataclass
@@ -417,6 +419,7 @@ def build_board(
     now: datetime | None = None,
     technician_ids: Iterable[int] | None = None,
     with_queue: bool = True,
+    oob: bool = False,
 ) -> Board:
     """The whole board, or only the lanes of `technician_ids` on the same timeline."""
     now = now or timezone.now()
@@ -452,6 +455,7 @@ def build_board(
     urls = BoardUrls(day)
     for lane in lanes:
         lane.track_html = track_html(lane.blocks, urls)
+        lane.html = lane_html(lane, now_pct, oob)
     return Board(
         day=day,
         timeline=timeline,

@@ -52,6 +52,33 @@ def track_html(blocks, urls: BoardUrls) -> SafeString:
     return mark_safe("".join(parts))  # every interpolated text is escaped above
 
 
+def lane_html(lane, now_pct: float | None, oob: bool) -> SafeString:
+    """One technician's row: header, shift and time-off background, and the jobs."""
+    tech = lane.technician
+    background = []
+    if lane.shift:
+        background.append(
+            f'<div class="shift" style="left:{lane.shift_left}%;width:{lane.shift_width}%"></div>'
+        )
+    for left, width, kind in lane.absences:
+        background.append(
+            f'<div class="absence" style="left:{left}%;width:{width}%">{escape(kind)}</div>'
+        )
+    if now_pct is not None:
+        background.append(f'<div class="now" style="left:{now_pct}%"></div>')
+    name = escape(tech.display_name)
+    swap = ' hx-swap-oob="outerHTML"' if oob else ""
+    return mark_safe(  # every interpolated text is escaped
+        f'<div class="lane state-{lane.state}" id="lane-{tech.pk}"{swap}>'
+        f'<div class="lane-head"><strong>{name}</strong>'
+        f'<span class="tech-state">{escape(lane.state_detail)}</span>'
+        f"<small>{escape(tech.team)} · {lane.booked_minutes} min</small></div>"
+        f'<div class="lane-body"><div class="lane-bg" aria-hidden="true">{"".join(background)}</div>'
+        f'<ol class="track" data-list="lane" data-sortable data-technician="{tech.pk}" '
+        f'data-token="{lane.token}" aria-label="Jobs of {name}">{lane.track_html}</ol></div></div>'
+    )
+
+
 def queue_html(items, urls: BoardUrls) -> SafeString:
     parts = []
     for item in items:

@@ -89,7 +89,7 @@ def board_poll(request: HttpRequest, day: date) -> HttpResponse:
     if current == known:
         return HttpResponse(status=204)
     _, filters = _filters(request)
-    board = build_board(day, filters)
+    board = build_board(day, filters, oob=True)
     response = render(
         request,
         "dispatch/board_refresh.html",
@@ -125,7 +125,9 @@ def _refresh_response(
     """Lanes of `technician_ids` out of band, plus the queue: re-rendered (`full`), one
     card removed (`removed_from_queue`) or left alone (`none`)."""
     _, filters = _filters(request)
-    board = build_board(day, filters, technician_ids=technician_ids, with_queue=queue == "full")
+    board = build_board(
+        day, filters, technician_ids=technician_ids, with_queue=queue == "full", oob=True
+    )
     context = {
         "board": board,
         "day": day,
