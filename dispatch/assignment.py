@@ -27,6 +27,7 @@ from dispatch.lanes import (
 )
 from dispatch.live import bump_board_version
 from dispatch.models import Booking
+from dispatch.services import active_booking, booking_release
 from technicians.models import Technician
 from technicians.roles import Role, has_role
 from technicians.selectors import technicians_for_day
@@ -154,12 +155,7 @@ def board_assign(
         raise DomainError(
             f"{work_order.number} is {work_order.get_status_display().lower()}; it cannot be moved."
         )
-    old = (
-        Booking.objects.select_for_update()
-        .filter(work_order=work_order, state=Booking.State.ACTIVE)
-        .select_related("technician")
-        .first()
-    )
+    old = active_booking(work_order)
     source_id = old.technician_id if old else None
     old_day = timezone.localdate(old.starts_at) if old else None
     _lock_technicians({technician.pk} | ({source_id} if source_id else set()))
@@ -289,11 +285,7 @@ def board_unassign(
     """Take a job off its lane back to the queue and close the gap it leaves."""
     now = now or timezone.now()
     work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
-    booking = (
-        Booking.objects.select_for_update()
-        .filter(work_order=work_order, state=Booking.State.ACTIVE)
-        .first()
-    )
+    booking = active_booking(work_order)
     if booking is None:
         raise DomainError(f"{work_order.number} is not assigned.")
     if work_order.status not in MOVABLE:
@@ -305,20 +297,14 @@ def board_unassign(
     lanes = bookings_by_technician(day, [booking.technician_id])
     if expected_token:
         _check_tokens(day, lanes, {booking.technician_id: expected_token})
-    Booking.objects.filter(pk=booking.pk).update(
-        state=Booking.State.CANCELLED, updated_at=timezone.now()
+    booking_release(
+        actor=actor,
+        booking=booking,
+        work_order=work_order,
+        summary=f"{work_order.number} taken off {booking.technician}'s day, back to the queue",
     )
     technician = technicians_for_day(day).get(pk=booking.technician_id)
     rest = stops_from_bookings([b for b in lanes.get(technician.pk, []) if b.pk != booking.pk])
     _write_lane(plan_lane(TechnicianDay.of(technician, day), rest, now).stops, technician, actor)
     work_order_set_status(actor=actor, work_order=work_order, target=Status.NEW)
-    event_record(
-        actor=actor,
-        kind=Event.Kind.UNASSIGNED,
-        summary=f"{work_order.number} taken off {technician}'s day, back to the queue",
-        work_order=work_order,
-        technician=technician,
-        before={"technician": str(technician), "starts_at": booking.starts_at},
-    )
-    bump_board_version(day)
     return {technician.pk}

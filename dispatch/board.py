@@ -27,6 +27,11 @@ class BoardFilters:
     status: str = ""
     team: str = ""
 
+    @property
+    def hides_lane_jobs(self) -> bool:
+        """Lanes show a subset of their jobs, so a drop position would be ambiguous."""
+        return bool(self.status or self.tier)
+
 
 @dataclass(slots=True)
 class LaneSite:

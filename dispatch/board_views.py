@@ -23,6 +23,7 @@ from dispatch.board_forms import AssignForm, BoardFilterForm, UnassignForm
 from dispatch.live import board_version
 from dispatch.models import Booking
 from dispatch.ranking import rank_technicians
+from dispatch.selectors import booked_technicians
 from technicians.roles import OFFICE_ROLES, PLANNER_ROLES, has_role, role_required
 from workorders.errors import DomainError
 from workorders.models import WorkOrder
@@ -60,14 +61,16 @@ def board_today(request: HttpRequest) -> HttpResponse:
 def board_day(request: HttpRequest, day: date) -> HttpResponse:
     form, filters = _filters(request)
     board = build_board(day, filters)
+    can_plan = has_role(request.user, PLANNER_ROLES)
     context = {
         "board": board,
         "day": day,
         "filters": form,
         "filter_query": _filter_query(request),
         "version": board_version(day),
-        "can_drag": has_role(request.user, PLANNER_ROLES),
-        "can_plan": has_role(request.user, PLANNER_ROLES),
+        "can_drag": can_plan and not filters.hides_lane_jobs,
+        "drag_paused_by_filter": can_plan and filters.hides_lane_jobs,
+        "can_plan": can_plan,
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1),
         "is_today": day == timezone.localdate(),
@@ -98,8 +101,6 @@ def board_poll(request: HttpRequest, day: date) -> HttpResponse:
             "day": day,
             "version": current,
             "filter_query": _filter_query(request),
-            "can_drag": has_role(request.user, PLANNER_ROLES),
-            "all_lanes": True,
         },
     )
     response["HX-Trigger"] = "board-changed"
@@ -133,7 +134,6 @@ def _refresh_response(
         "day": day,
         "version": board_version(day),
         "filter_query": _filter_query(request),
-        "can_drag": has_role(request.user, PLANNER_ROLES),
         "dialog": dialog,
         "removed_from_queue": removed_from_queue,
         "queue_count": queue_queryset(filters).count() if removed_from_queue else None,
@@ -143,13 +143,6 @@ def _refresh_response(
     if dialog == "done":
         response["HX-Trigger"] = "board-changed"
     return response
-
-
-def _affected_technicians(work_order: WorkOrder, extra: set[int]) -> set[int]:
-    booked = Booking.objects.filter(work_order=work_order, state=Booking.State.ACTIVE).values_list(
-        "technician_id", flat=True
-    )
-    return set(booked) | extra
 
 
 @role_required(PLANNER_ROLES)
@@ -163,7 +156,7 @@ def board_assign_view(request: HttpRequest, day: date) -> HttpResponse:
         messages.error(request, message)
         return redirect(_board_url(day, request))
     work_order, technician = form.cleaned_data["work_order"], form.cleaned_data["technician"]
-    involved = _affected_technicians(work_order, {technician.pk})
+    involved = booked_technicians(work_order, {technician.pk})
     from_queue = work_order.status == Status.NEW
     try:
         outcome = board_assign(
@@ -242,7 +235,7 @@ def board_unassign_view(request: HttpRequest, day: date) -> HttpResponse:
         messages.error(request, message)
         return redirect(_board_url(day, request))
     work_order = form.cleaned_data["work_order"]
-    involved = _affected_technicians(work_order, set())
+    involved = booked_technicians(work_order, set())
     try:
         board_unassign(
             actor=request.user,

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from dispatch.board import bookings_by_technician
 from dispatch.live import bump_board_version
 from dispatch.models import Booking
 from dispatch.ranking import Slot, search_lanes
@@ -23,8 +24,8 @@ from routing import services as routing_services
 from routing.models import PlanRun
 from routing.problem import (
     MOVABLE,
+    BookedVisit,
     BuiltProblem,
-    LaneBooking,
     build_problem,
     day_epoch,
     to_seconds,
@@ -52,16 +53,6 @@ def technicians_on_shift(day: date, *, team: str = "") -> list[Technician]:
     return [tech for tech in techs if shift_on(tech, day) is not None]
 
 
-def _day_bookings(day: date, technician_ids) -> QuerySet[Booking]:
-    start, end = day_bounds(day)
-    return Booking.objects.filter(
-        technician_id__in=list(technician_ids),
-        state=Booking.State.ACTIVE,
-        starts_at__gte=start,
-        starts_at__lt=end,
-    ).order_by("technician_id", "starts_at")
-
-
 def unassigned_work_orders(day: date) -> QuerySet[WorkOrder]:
     """New work orders without an active booking whose window (if any) touches `day`."""
     start, end = day_bounds(day)
@@ -85,8 +76,9 @@ def plan_inputs(
     if technician_ids is not None:
         techs = techs.filter(pk__in=technician_ids)
     techs = list(techs.order_by("pk"))
+    lanes = bookings_by_technician(day, [t.pk for t in techs])
     bookings = [
-        LaneBooking(
+        BookedVisit(
             booking_id=b.pk,
             work_order_id=b.work_order_id,
             technician_id=b.technician_id,
@@ -94,7 +86,8 @@ def plan_inputs(
             ends_at=b.ends_at,
             locked=b.locked,
         )
-        for b in _day_bookings(day, [t.pk for t in techs])
+        for lane in lanes.values()
+        for b in lane
     ]
     return build_problem(
         day=day,

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from dispatch.models import Booking
 from technicians.models import Technician
 from technicians.selectors import day_bounds
+from workorders.models import WorkOrder
 
 
 def technician_bookings(technician: Technician, day: date) -> QuerySet[Booking]:
@@ -22,3 +23,9 @@ def technician_owns_work_order(technician: Technician, work_order_id: int) -> bo
     return Booking.objects.filter(
         technician=technician, work_order_id=work_order_id, state=Booking.State.ACTIVE
     ).exists()
+
+
+def booked_technicians(work_order: WorkOrder, extra: set[int]) -> set[int]:
+    """Technicians whose lanes a change to `work_order` touches: its current one plus `extra`."""
+    booked = Booking.objects.filter(work_order=work_order, state=Booking.State.ACTIVE)
+    return set(booked.values_list("technician_id", flat=True)) | extra

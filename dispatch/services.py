@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dispatch.live import bump_board_version
 from dispatch.models import Booking
 from technicians.models import Technician
 from workorders.errors import DomainError
@@ -21,12 +22,33 @@ class BookingConflict(DomainError):
     """The technician already holds a booking in that time range."""
 
 
-def _active_booking(work_order: WorkOrder) -> Booking | None:
+def active_booking(work_order: WorkOrder) -> Booking | None:
+    """The work order's active booking, row-locked (callers are inside a transaction).
+
+    Only the booking row is locked: technician rows are locked separately, in id order,
+    so that two dispatchers cannot deadlock."""
     return (
-        Booking.objects.select_for_update()
+        Booking.objects.select_for_update(of=("self",))
         .filter(work_order=work_order, state=Booking.State.ACTIVE)
+        .select_related("technician")
         .first()
     )
+
+
+def booking_release(*, actor, booking: Booking, work_order: WorkOrder, summary: str) -> None:
+    """Take a booking off its lane: kept as history, logged, announced to open boards."""
+    Booking.objects.filter(pk=booking.pk).update(
+        state=Booking.State.CANCELLED, updated_at=timezone.now()
+    )
+    event_record(
+        actor=actor,
+        kind=Event.Kind.UNASSIGNED,
+        summary=summary,
+        work_order=work_order,
+        technician=booking.technician,
+        before={"technician": str(booking.technician), "starts_at": booking.starts_at},
+    )
+    bump_board_version(timezone.localdate(booking.starts_at))
 
 
 @transaction.atomic
@@ -35,7 +57,7 @@ def work_order_change_status(
 ) -> WorkOrder:
     """Status change from the office or the field; releases the booking when the job leaves the lane."""
     work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
-    booking = _active_booking(work_order)
+    booking = active_booking(work_order)
     if target == Status.SCHEDULED and booking is None:
         raise DomainError("Schedule a work order by assigning it on the board.")
     if target == Status.DISPATCHED and booking is None:
@@ -44,16 +66,15 @@ def work_order_change_status(
         actor=actor, work_order=work_order, target=target, hold_reason=hold_reason, reason=reason
     )
     if booking is not None and target in RELEASES_BOOKING:
-        booking.state = Booking.State.CANCELLED
-        booking.save(update_fields=["state", "updated_at"])
-        event_record(
+        booking_release(
             actor=actor,
-            kind=Event.Kind.UNASSIGNED,
-            summary=f"{work_order.number} taken off {booking.technician}'s day",
+            booking=booking,
             work_order=work_order,
-            technician=booking.technician,
-            before={"technician": str(booking.technician), "starts_at": booking.starts_at},
+            summary=f"{work_order.number} taken off {booking.technician}'s day",
         )
+    elif booking is not None:
+        # The lane shows the job's status (en route, on site, done): refresh open boards.
+        bump_board_version(timezone.localdate(booking.starts_at))
     return work_order
 
 
@@ -68,7 +89,7 @@ def booking_create(
 ) -> Booking:
     """Book a work order for a technician at a fixed time (no rule checks: the board adds them)."""
     work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
-    if _active_booking(work_order) is not None:
+    if active_booking(work_order) is not None:
         raise DomainError(f"{work_order.number} is already assigned.")
     ends_at = starts_at + timedelta(minutes=work_order.estimated_minutes)
     try:
@@ -105,7 +126,7 @@ def technician_report_status(
     """A technician reports progress on one of their own jobs from the phone."""
     if target not in TECHNICIAN_REPORTED:
         raise DomainError("Technicians can report en route, on site or completed only.")
-    booking = _active_booking(work_order)
+    booking = active_booking(work_order)
     if booking is None or booking.technician_id != technician.pk:
         raise DomainError(f"{work_order.number} is not assigned to you.")
     if work_order.status == Status.SCHEDULED and target == Status.EN_ROUTE:

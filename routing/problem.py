@@ -19,7 +19,7 @@ Conventions (the optimizer only knows integers):
   from its site. For today nothing movable starts before `now`.
 
 Bookings live in `dispatch`, which routing must not import: the caller passes them
-as plain `LaneBooking` records.
+as plain `BookedVisit` records.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ BOOKED_PRIORITY_BONUS = 50
 
 
 @dataclass(frozen=True)
-class LaneBooking:
+class BookedVisit:
     booking_id: int
     work_order_id: int
     technician_id: int
@@ -90,10 +90,6 @@ def day_epoch(day: date) -> tuple[datetime, int]:
 
 def to_seconds(moment: datetime, epoch: datetime) -> int:
     return math.floor((moment - epoch).total_seconds())
-
-
-def from_seconds(seconds: float, epoch: datetime) -> datetime:
-    return epoch + timedelta(seconds=seconds)
 
 
 def _lonlat(lat: float, lng: float) -> list[float]:
@@ -147,7 +143,7 @@ def build_problem(
     *,
     day: date,
     technicians: list[Technician],
-    bookings: list[LaneBooking],
+    bookings: list[BookedVisit],
     unassigned: list[WorkOrder],
     now: datetime,
     sla_penalty: int | None = None,
@@ -168,7 +164,7 @@ def build_problem(
     vehicles: list[dict] = []
     job_meta: dict[str, dict] = {}
     baseline_bookings: list[dict] = []
-    lanes: dict[int, list[LaneBooking]] = {}
+    lanes: dict[int, list[BookedVisit]] = {}
     for booking in sorted(bookings, key=lambda b: b.starts_at):
         lanes.setdefault(booking.technician_id, []).append(booking)
 
@@ -188,7 +184,7 @@ def build_problem(
         breaks: list[dict] = []
 
         # History first: it moves the start of the technician's remaining day.
-        in_progress: LaneBooking | None = None
+        in_progress: BookedVisit | None = None
         history_end = None
         for booking in lane:
             work_order = work_orders[booking.work_order_id]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import transaction
 
 from routing import services
 from routing.geocoding import GeocodingError, geocoding_enabled
@@ -48,11 +47,3 @@ def geocode_pending_sites(batch: int = 30) -> int:
     for site_id in site_ids:
         geocode_site.delay(site_id)
     return len(site_ids)
-
-
-def schedule_geocoding(site_id: int) -> bool:
-    """Queue geocoding of a site once the current transaction commits (when enabled)."""
-    if not geocoding_enabled():
-        return False
-    transaction.on_commit(lambda: geocode_site.delay(site_id))
-    return True

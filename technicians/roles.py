@@ -22,7 +22,6 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-ALL_ROLES = frozenset(Role)
 OFFICE_ROLES = frozenset({Role.DISPATCHER, Role.OFFICE, Role.MANAGER, Role.ADMIN})
 EDITOR_ROLES = frozenset({Role.DISPATCHER, Role.OFFICE, Role.ADMIN})
 PLANNER_ROLES = frozenset({Role.DISPATCHER, Role.MANAGER, Role.ADMIN})

@@ -282,7 +282,6 @@ class Event(models.Model):
         SLA_RESUMED = "sla.resumed", "SLA resumed"
         OVERRIDE = "override", "Rule overridden"
         CUSTOMER_CHANGED = "customer.changed", "Customer changed"
-        TECHNICIAN_CHANGED = "technician.changed", "Technician changed"
         PLAN_APPLIED = "plan.applied", "Optimizer plan applied"
 
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -27,9 +27,6 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CANCELLED: frozenset(),
 }
 
-# Statuses a work order may be in while it holds a booking on the board.
-BOOKED = frozenset({Status.SCHEDULED, Status.DISPATCHED, Status.EN_ROUTE, Status.ON_SITE})
-OPEN = frozenset(set(Status) - {Status.COMPLETED, Status.CANCELLED})
 # Field statuses a technician reports from the phone.
 TECHNICIAN_REPORTED = frozenset({Status.EN_ROUTE, Status.ON_SITE, Status.COMPLETED})
 

@@ -15,7 +15,7 @@ from typing import Any
 from .checker import check
 from .model import Problem, ProblemError
 from .solomon import SolomonFormatError, looks_like_solomon, parse_solomon
-from .solver import METAHEURISTICS, SearchOptions, solve
+from .solver import FIRST_SOLUTION_STRATEGIES, METAHEURISTICS, SearchOptions, solve
 from .vroom_json import parse_problem, solution_to_json
 
 EXIT_OK = 0
@@ -64,10 +64,21 @@ def _parse_json(text: str, path: str | Path) -> Any:
         ) from None
 
 
+def _strategies(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in FIRST_SOLUTION_STRATEGIES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown first-solution strategy {', '.join(unknown) or '(none)'}; "
+            f"choose from {', '.join(FIRST_SOLUTION_STRATEGIES)}"
+        )
+    return names
+
+
 def _solve_command(args: argparse.Namespace) -> int:
     problem = load_problem(args.problem, args.time_scale)
     options = SearchOptions(
-        first_solutions=tuple(args.first_solutions.split(",")),
+        first_solutions=args.first_solutions,
         metaheuristic=args.metaheuristic,
         guided_local_search_lambda=args.gls_lambda,
         solution_limit=args.solution_limit,
@@ -113,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     solve_parser.add_argument("--output", "-o", help="write the solution here instead of stdout")
     solve_parser.add_argument(
         "--first-solutions",
-        default=",".join(SearchOptions.first_solutions),
+        type=_strategies,
+        default=SearchOptions.first_solutions,
         help="comma-separated OR-Tools first-solution strategies to compare",
     )
     solve_parser.add_argument(

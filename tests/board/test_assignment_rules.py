@@ -214,3 +214,37 @@ def test_started_jobs_cannot_be_moved_and_stay_first(dispatcher):
     assign(dispatcher, newcomer, tech, position=0)  # asked for first, lands after the started job
     lane = list(Booking.objects.filter(state="active").order_by("starts_at"))
     assert [b.work_order for b in lane] == [running, newcomer]
+
+
+def test_a_job_that_would_overlap_a_locked_booking_is_a_hard_stop(dispatcher, manager):
+    day = board_day()
+    tech = technician("Maria", day)
+    fixed = job()
+    assign(dispatcher, fixed, tech)
+    Booking.objects.filter(work_order=fixed).update(
+        locked=True, starts_at=local(day, 9), ends_at=local(day, 10)
+    )
+    long_job = job(minutes=120)
+    with pytest.raises(AssignmentRefused, match="would overlap a job that cannot move") as refusal:
+        assign(manager, long_job, tech, position=0)
+    assert not refusal.value.overridable  # not even a manager: the database would refuse it
+    assert Booking.objects.get(work_order=fixed).starts_at == local(day, 9)
+
+
+def test_office_cancelling_a_booked_job_frees_the_slot_and_refreshes_boards(
+    dispatcher, office, django_capture_on_commit_callbacks
+):
+    from dispatch.live import board_version
+    from dispatch.services import work_order_change_status
+    from workorders.status import Status
+
+    day = board_day()
+    tech = technician("Maria", day)
+    work_order = job()
+    assign(dispatcher, work_order, tech)
+    before = board_version(day)
+    with django_capture_on_commit_callbacks(execute=True):
+        work_order_change_status(actor=office, work_order=work_order, target=Status.CANCELLED)
+    assert not Booking.objects.filter(work_order=work_order, state="active").exists()
+    assert work_order.events.filter(kind=Event.Kind.UNASSIGNED, actor=office).exists()
+    assert board_version(day) == before + 1

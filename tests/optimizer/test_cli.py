@@ -103,6 +103,15 @@ def test_invalid_json_and_missing_file(tmp_path: Path) -> None:
     assert result.returncode == 2 and "no such file" in result.stderr
 
 
+def test_unknown_search_strategy_is_refused_before_solving(tmp_path: Path) -> None:
+    path = tmp_path / "problem.json"
+    path.write_text('{"jobs": [], "vehicles": [{"id": 1, "start": [0, 0]}]}')
+    result = run("solve", str(path), "--first-solutions", "SAVINGS,BOGUS")
+    assert result.returncode == 2
+    assert "unknown first-solution strategy BOGUS" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.skipif(not SOLOMON_C101.exists(), reason="benchmark data not mounted")
 def test_malformed_solomon_file_names_the_line(tmp_path: Path) -> None:
     lines = SOLOMON_C101.read_bytes().decode().split("\r\n")

@@ -49,20 +49,8 @@ def test_off_by_default(settings):
     site = SiteFactory(latitude=None, longitude=None)
     assert site_geocode(site_id=site.pk) is None
     with mock.patch.object(tasks.geocode_site, "delay") as delay:
-        assert tasks.schedule_geocoding(site.pk) is False
+        assert tasks.geocode_pending_sites.run() == 0
     delay.assert_not_called()
-
-
-def test_schedule_geocoding_enqueues_on_commit(settings, django_capture_on_commit_callbacks):
-    settings.GEOCODER_DOMAIN = "nominatim.internal"
-    site = SiteFactory(latitude=None, longitude=None)
-    with (
-        mock.patch.object(tasks.geocode_site, "delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        assert tasks.schedule_geocoding(site.pk) is True
-        delay.assert_not_called()  # not before the commit
-    delay.assert_called_once_with(site.pk)
 
 
 def test_task_is_thin_and_safe_twice(fake_nominatim):
