@@ -26,7 +26,8 @@ from kombu import pools
 
 ROOT = Path(__file__).resolve().parent.parent
 CELERY = ROOT / ".venv" / "bin" / "celery"
-TEST_REDIS_DB = 15
+# Two checkouts testing at once on one machine pick different databases.
+TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 READY_TIMEOUT_S = 40
 
 
