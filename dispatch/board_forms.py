@@ -51,22 +51,29 @@ class AssignForm(forms.Form):
     position = forms.IntegerField(
         min_value=0, max_value=500, initial=0, help_text="0 = first job of the day"
     )
-    target_token = forms.CharField(required=False, max_length=40)
-    source_technician = forms.IntegerField(required=False)
-    source_token = forms.CharField(required=False, max_length=40)
+    target_fingerprint = forms.CharField(required=False, max_length=40)
+    source_technician = forms.ModelChoiceField(
+        queryset=Technician.objects.all(),
+        required=False,
+        error_messages={
+            "invalid_choice": "The technician the job was dragged from does not exist."
+        },
+    )
+    source_fingerprint = forms.CharField(required=False, max_length=40)
     confirm = forms.BooleanField(required=False)
     override_reason = forms.CharField(
         required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def expected_tokens(self) -> dict[int, str]:
+    def expected_fingerprints(self) -> dict[int, str]:
+        """Lane fingerprints the dispatcher saw, by technician."""
         data = self.cleaned_data
-        tokens = {}
-        if data.get("target_token"):
-            tokens[data["technician"].pk] = data["target_token"]
-        if data.get("source_technician") and data.get("source_token"):
-            tokens[data["source_technician"]] = data["source_token"]
-        return tokens
+        fingerprints = {}
+        if data.get("target_fingerprint"):
+            fingerprints[data["technician"].pk] = data["target_fingerprint"]
+        if data.get("source_technician") and data.get("source_fingerprint"):
+            fingerprints[data["source_technician"].pk] = data["source_fingerprint"]
+        return fingerprints
 
 
 class UnassignForm(forms.Form):
@@ -74,4 +81,4 @@ class UnassignForm(forms.Form):
         queryset=WorkOrder.objects.all(),
         error_messages={"invalid_choice": "That work order does not exist."},
     )
-    source_token = forms.CharField(required=False, max_length=40)
+    source_fingerprint = forms.CharField(required=False, max_length=40)

@@ -1,8 +1,8 @@
 """Markup of the board's hot loops, assembled in Python.
 
-A board of 2,000 bookings renders a dozen attributes per block; through the
+A board of 2,000 bookings renders a dozen attributes per booking; through the
 template engine that alone took over a second (variable resolution, URL
-reversing and number localisation per block). These two fragments are built
+reversing and number localisation per booking). These two fragments are built
 here, every piece of text escaped, and the templates place them as they are.
 """
 
@@ -28,24 +28,24 @@ def _hhmm(moment: datetime, zone: ZoneInfo) -> str:
     return f"{moment.astimezone(zone):%H:%M}"
 
 
-def track_html(blocks, urls: BoardUrls) -> SafeString:
+def track_html(views, urls: BoardUrls) -> SafeString:
     zone = local_zone()
     parts = []
-    for block in blocks:
-        wo, booking = block.work_order, block.booking
+    for view in views:
+        wo, booking = view.work_order, view.booking
         pk = wo.pk
         number = escape(wo.number)
         starts, ends = _hhmm(booking.starts_at, zone), _hhmm(booking.ends_at, zone)
-        classes = f"stop sla-{block.sla.value} status-{wo.status} " + (
-            "started" if block.started else "draggable"
+        classes = f"stop sla-{view.sla.value} status-{wo.status} " + (
+            "started" if view.started else "draggable"
         )
         title = escape(
             f"{wo.number} {wo.summary} · {starts}–{ends} · {booking.travel_minutes} min travel before · {wo.get_status_display()}"
         )
         job_url = urls.job.format(pk)
         parts.append(
-            f'<li class="{classes}" data-work-order="{pk}" style="margin-left:{block.margin_pct}%;width:{block.width_pct}%" title="{title}">'
-            f'<span class="travel" style="width:{block.travel_pct_of_block}%"></span>'
+            f'<li class="{classes}" data-work-order="{pk}" style="margin-left:{view.margin_pct}%;width:{view.width_pct}%" title="{title}">'
+            f'<span class="travel" style="width:{view.travel_pct_of_booking}%"></span>'
             f'<span class="stop-label"><a href="{job_url}" hx-get="{job_url}" hx-target="#board-dialog-body">{number}</a> '
             f'<span class="stop-time">{starts}</span></span></li>'
         )
@@ -75,7 +75,7 @@ def lane_html(lane, now_pct: float | None, oob: bool) -> SafeString:
         f"<small>{escape(tech.team)} · {lane.booked_minutes} min</small></div>"
         f'<div class="lane-body"><div class="lane-bg" aria-hidden="true">{"".join(background)}</div>'
         f'<ol class="track" data-list="lane" data-sortable data-technician="{tech.pk}" '
-        f'data-token="{lane.token}" aria-label="Jobs of {name}">{lane.track_html}</ol></div></div>'
+        f'data-fingerprint="{lane.fingerprint}" aria-label="Jobs of {name}">{lane.track_html}</ol></div></div>'
     )
 
 

@@ -1,6 +1,8 @@
 """The dispatch board. Every drag has a plain-form twin; the server judges both."""
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,22 +14,47 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dispatch.assignment import (
     AssignmentRefused,
-    LaneConflict,
     NeedsConfirmation,
     board_assign,
     board_unassign,
-    may_override,
 )
-from dispatch.board import BoardFilters, build_board, map_points, queue_queryset
+from dispatch.board import build_board
+from dispatch.board_data import board_data
 from dispatch.board_forms import AssignForm, BoardFilterForm, UnassignForm
+from dispatch.board_map import map_points
 from dispatch.live import board_version
-from dispatch.models import Booking
 from dispatch.ranking import rank_technicians
-from dispatch.selectors import booked_technicians
+from dispatch.rules import may_override
+from dispatch.selectors import (
+    BoardFilters,
+    active_booking_of,
+    booked_technicians,
+    queue_queryset,
+)
 from technicians.roles import OFFICE_ROLES, PLANNER_ROLES, has_role, role_required
 from workorders.errors import DomainError
 from workorders.models import WorkOrder
 from workorders.status import Status
+
+# Boards exist for these days; outside them date arithmetic (and the business) ends.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def board_day_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A clear 404 for a day no board covers, before any date arithmetic."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, day: date, *args, **kwargs) -> HttpResponse:
+        if not FIRST_DAY <= day <= LAST_DAY:
+            return render(
+                request,
+                "dispatch/board_out_of_range.html",
+                {"day": day, "first": FIRST_DAY, "last": LAST_DAY},
+                status=404,
+            )
+        return view(request, day, *args, **kwargs)
+
+    return wrapped
 
 
 def _filters(request: HttpRequest) -> tuple[BoardFilterForm, BoardFilters]:
@@ -45,8 +72,7 @@ def _filters(request: HttpRequest) -> tuple[BoardFilterForm, BoardFilters]:
 
 def _filter_query(request: HttpRequest) -> str:
     params = request.GET.copy()
-    for key in ("v",):
-        params.pop(key, None)
+    params.pop("v", None)
     return params.urlencode()
 
 
@@ -58,23 +84,26 @@ def board_today(request: HttpRequest) -> HttpResponse:
 
 @role_required(OFFICE_ROLES)
 @require_GET
+@board_day_view
 def board_day(request: HttpRequest, day: date) -> HttpResponse:
     form, filters = _filters(request)
-    board = build_board(day, filters)
+    data = board_data(day, filters, timezone.now())
     can_plan = has_role(request.user, PLANNER_ROLES)
+    version = board_version(day)
     context = {
-        "board": board,
+        "board": build_board(data),
         "day": day,
         "filters": form,
         "filter_query": _filter_query(request),
-        "version": board_version(day),
+        "version": version,
+        "live_paused": version is None,
         "can_drag": can_plan and not filters.hides_lane_jobs,
         "drag_paused_by_filter": can_plan and filters.hides_lane_jobs,
         "can_plan": can_plan,
-        "previous_day": day - timedelta(days=1),
-        "next_day": day + timedelta(days=1),
+        "previous_day": day - timedelta(days=1) if day > FIRST_DAY else None,
+        "next_day": day + timedelta(days=1) if day < LAST_DAY else None,
         "is_today": day == timezone.localdate(),
-        "map_data": map_points(board),
+        "map_data": map_points(data),
         "tile_url": settings.MAP_TILE_URL,
     }
     return render(request, "dispatch/board.html", context)
@@ -82,17 +111,25 @@ def board_day(request: HttpRequest, day: date) -> HttpResponse:
 
 @role_required(OFFICE_ROLES)
 @require_GET
+@board_day_view
 def board_poll(request: HttpRequest, day: date) -> HttpResponse:
-    """204 while nothing changed (one Redis GET); otherwise fresh lanes and queue."""
+    """204 while nothing changed (one Redis GET); otherwise fresh lanes and queue.
+
+    When Redis cannot be reached the board is told live updates are paused; it keeps
+    polling and refreshes itself once the version can be read again."""
     try:
         known = int(request.GET.get("v", "-1"))
     except ValueError:
         known = -1
     current = board_version(day)
+    if current is None:
+        response = render(request, "dispatch/board_live.html", {"paused": True})
+        response["HX-Trigger"] = "live-paused"
+        return response
     if current == known:
         return HttpResponse(status=204)
     _, filters = _filters(request)
-    board = build_board(day, filters, oob=True)
+    board = build_board(board_data(day, filters, timezone.now()), oob=True)
     response = render(
         request,
         "dispatch/board_refresh.html",
@@ -101,6 +138,7 @@ def board_poll(request: HttpRequest, day: date) -> HttpResponse:
             "day": day,
             "version": current,
             "filter_query": _filter_query(request),
+            "live": True,
         },
     )
     response["HX-Trigger"] = "board-changed"
@@ -109,9 +147,10 @@ def board_poll(request: HttpRequest, day: date) -> HttpResponse:
 
 @role_required(OFFICE_ROLES)
 @require_GET
+@board_day_view
 def board_map(request: HttpRequest, day: date) -> HttpResponse:
     _, filters = _filters(request)
-    return JsonResponse(map_points(build_board(day, filters)))
+    return JsonResponse(map_points(board_data(day, filters, timezone.now())))
 
 
 def _refresh_response(
@@ -126,11 +165,11 @@ def _refresh_response(
     """Lanes of `technician_ids` out of band, plus the queue: re-rendered (`full`), one
     card removed (`removed_from_queue`) or left alone (`none`)."""
     _, filters = _filters(request)
-    board = build_board(
-        day, filters, technician_ids=technician_ids, with_queue=queue == "full", oob=True
+    data = board_data(
+        day, filters, timezone.now(), technician_ids=technician_ids, with_queue=queue == "full"
     )
     context = {
-        "board": board,
+        "board": build_board(data, oob=True),
         "day": day,
         "version": board_version(day),
         "filter_query": _filter_query(request),
@@ -145,12 +184,17 @@ def _refresh_response(
     return response
 
 
+def _form_error(form) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
 @role_required(PLANNER_ROLES)
 @require_POST
+@board_day_view
 def board_assign_view(request: HttpRequest, day: date) -> HttpResponse:
     form = AssignForm(request.POST)
     if not form.is_valid():
-        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        message = _form_error(form)
         if request.htmx:
             return _refresh_response(request, day, set(), "error", {"message": message})
         messages.error(request, message)
@@ -165,7 +209,7 @@ def board_assign_view(request: HttpRequest, day: date) -> HttpResponse:
             technician=technician,
             day=day,
             position=form.cleaned_data["position"],
-            expected_tokens=form.expected_tokens(),
+            expected_fingerprints=form.expected_fingerprints(),
             confirm=form.cleaned_data["confirm"],
             override_reason=form.cleaned_data["override_reason"],
         )
@@ -181,12 +225,11 @@ def board_assign_view(request: HttpRequest, day: date) -> HttpResponse:
             form,
             overridable=refusal.overridable,
         )
-    except (LaneConflict, DomainError) as error:
+    except DomainError as error:
         if request.htmx:
             return _refresh_response(request, day, involved, "error", {"message": str(error)})
         messages.error(request, str(error))
         return redirect(_board_url(day, request))
-    work_order.refresh_from_db()
     text = f"{work_order.number} assigned to {technician} at {timezone.localtime(outcome.booking.starts_at):%H:%M}."
     if request.htmx:
         return _refresh_response(
@@ -226,10 +269,11 @@ def _ask(request, day, involved, kind, problems, form, overridable) -> HttpRespo
 
 @role_required(PLANNER_ROLES)
 @require_POST
+@board_day_view
 def board_unassign_view(request: HttpRequest, day: date) -> HttpResponse:
     form = UnassignForm(request.POST)
     if not form.is_valid():
-        message = "That work order does not exist."
+        message = _form_error(form)
         if request.htmx:
             return _refresh_response(request, day, set(), "error", {"message": message})
         messages.error(request, message)
@@ -240,7 +284,7 @@ def board_unassign_view(request: HttpRequest, day: date) -> HttpResponse:
         board_unassign(
             actor=request.user,
             work_order=work_order,
-            expected_token=form.cleaned_data["source_token"],
+            expected_fingerprint=form.cleaned_data["source_fingerprint"],
         )
     except DomainError as error:
         if request.htmx:
@@ -256,22 +300,17 @@ def board_unassign_view(request: HttpRequest, day: date) -> HttpResponse:
 
 @role_required(OFFICE_ROLES)
 @require_GET
+@board_day_view
 def board_job(request: HttpRequest, day: date, pk: int) -> HttpResponse:
-    """The ranking for one job, the keyboard form to place it, and unassign."""
+    """The ranking for one work order, the keyboard form to place it, and unassign."""
     work_order = get_object_or_404(
         WorkOrder.objects.select_related("site", "customer", "sla_policy"), pk=pk
-    )
-    ranking = rank_technicians(work_order, day)
-    booking = (
-        Booking.objects.filter(work_order=work_order, state=Booking.State.ACTIVE)
-        .select_related("technician")
-        .first()
     )
     context = {
         "day": day,
         "work_order": work_order,
-        "ranking": ranking,
-        "booking": booking,
+        "ranking": rank_technicians(work_order, day),
+        "booking": active_booking_of(work_order.pk),
         "can_drag": has_role(request.user, PLANNER_ROLES),
         "can_override": may_override(request.user),
         "assign_form": AssignForm(initial={"work_order": work_order.pk}),

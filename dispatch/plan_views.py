@@ -15,10 +15,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from dispatch import planning
+from dispatch import optimize, plan_apply, urgent
+from dispatch.selectors import urgent_candidates
 from routing import selectors
 from routing.models import PlanRun
-from routing.services import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S
+from routing.services import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S, worker_queue_available
 from technicians.roles import PLANNER_ROLES, role_required
 from workorders.errors import DomainError
 from workorders.models import WorkOrder
@@ -92,7 +93,8 @@ def plan_panel(request: HttpRequest, day: str) -> HttpResponse:
             "day": the_day,
             "latest": latest,
             "recent": selectors.plan_runs_for_day(the_day),
-            "urgent_candidates": selectors.urgent_candidates(the_day),
+            "urgent_candidates": urgent_candidates(),
+            "queue_available": worker_queue_available(),
             "team": request.GET.get("team", ""),
             "next": request.GET.get("next", ""),
             "default_limit": DEFAULT_TIME_LIMIT_S,
@@ -116,7 +118,7 @@ def plan_start(request: HttpRequest, day: str) -> HttpResponse:
     except ValueError:
         technician_ids = []
     try:
-        run = planning.plan_run_start(
+        run = optimize.plan_run_start(
             actor=request.user,
             day=the_day,
             technician_ids=technician_ids,
@@ -163,7 +165,7 @@ def plan_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_run_accept(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(PlanRun, pk=pk)
     try:
-        outcome = planning.plan_run_apply(actor=request.user, run=run)
+        outcome = plan_apply.plan_run_apply(actor=request.user, run=run)
     except DomainError as error:
         if request.htmx:
             return _render_run(request, run, error=str(error))
@@ -185,7 +187,7 @@ def plan_run_accept(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_run_discard(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(PlanRun, pk=pk)
     try:
-        planning.plan_run_discard(actor=request.user, run=run)
+        plan_apply.plan_run_discard(actor=request.user, run=run)
     except DomainError as error:
         if request.htmx:
             return _render_run(request, run, error=str(error))
@@ -209,7 +211,7 @@ def plan_urgent(request: HttpRequest, day: str, work_order_id: int | None = None
             work_order_id = 0
     work_order = get_object_or_404(WorkOrder, pk=work_order_id)
     try:
-        run = planning.urgent_insertion_propose(
+        run = urgent.urgent_insertion_propose(
             actor=request.user, work_order=work_order, day=the_day
         )
     except DomainError as error:

@@ -9,22 +9,21 @@ insertion in `dispatch.planning` uses the same slots with a disruption cost.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 
 from django.utils import timezone
 
-from dispatch.board import LaneBooking, bookings_by_technician, lane_token, stops_from_bookings
 from dispatch.lanes import (
     LanePlan,
-    RuleProblem,
-    Stop,
+    PlannedBooking,
     TechnicianDay,
     TravelMemo,
-    lane_problems,
     leading_fixed,
     plan_lane,
-    requirements_of,
-    skill_problems,
+    planned_from,
 )
+from dispatch.rules import RuleProblem, lane_problems, requirements_of, skill_problems
+from dispatch.selectors import LaneBooking, bookings_by_technician, lane_fingerprint
 from technicians.models import Technician
 from technicians.selectors import technicians_for_day
 from workorders.models import WorkOrder
@@ -36,25 +35,21 @@ class Slot:
 
     tday: TechnicianDay
     position: int
-    stops: list[Stop]
+    bookings: list[PlannedBooking]
     added_travel_minutes: int
 
     @property
-    def inserted(self) -> Stop:
-        return self.stops[self.position]
+    def inserted(self) -> PlannedBooking:
+        return self.bookings[self.position]
 
     @property
     def arrival(self) -> datetime:
         return self.inserted.starts_at
 
     @property
-    def moved(self) -> list[Stop]:
-        """Booked stops whose time the insertion changes."""
-        return [
-            s
-            for s in self.stops
-            if s.booking is not None and not s.fixed and s.starts_at != s.booking.starts_at
-        ]
+    def moved(self) -> list[PlannedBooking]:
+        """Bookings whose time the insertion changes."""
+        return [planned for planned in self.bookings if planned.moved]
 
     @property
     def pushed_minutes(self) -> float:
@@ -68,8 +63,7 @@ class Slot:
         return int((due - self.arrival).total_seconds() // 60) if due else None
 
     def remaining_capacity_minutes(self) -> int:
-        worked = sum(s.travel_minutes + s.work_order.estimated_minutes for s in self.stops)
-        return int(self.tday.max_minutes) - worked
+        return int(self.tday.max_minutes) - LanePlan(self.tday, self.bookings).worked_minutes
 
 
 def _hard_keys(problems: list[RuleProblem]) -> set[tuple[str, str]]:
@@ -91,23 +85,25 @@ def job_slots(
 
     With `earliest_only` the search stops once the day before a position already ends
     after the earliest arrival found: no later position can arrive earlier."""
-    base = [s for s in stops_from_bookings(lane) if s.work_order.pk != work_order.pk]
+    base = [p for p in planned_from(lane) if p.work_order.pk != work_order.pk]
     base_plan = plan_lane(tday, base, now, travel, keep_booked_times=keep_booked_times)
     base_travel = base_plan.travel_total
     already_wrong: set[tuple[str, str]] | None = None  # the lane's own problems, on demand
     first_movable = leading_fixed(base)
     cursor, position = tday.lane_start(now), tday.home
-    for stop in base[:first_movable]:
-        cursor, position = max(cursor, stop.ends_at), stop.location or position
+    for planned in base[:first_movable]:
+        cursor, position = max(cursor, planned.ends_at), planned.location or position
     found: list[Slot] = []
     last_reason = "the day is full"
     for insert_at in range(first_movable, len(base) + 1):
         if earliest_only and found and cursor > min(slot.arrival for slot in found):
             break
-        stops = base[:insert_at] + [Stop(work_order)] + [s.copy() for s in base[insert_at:]]
+        bookings = (
+            base[:insert_at] + [PlannedBooking(work_order)] + [p.copy() for p in base[insert_at:]]
+        )
         plan = plan_lane(
             tday,
-            stops,
+            bookings,
             now,
             travel,
             first=insert_at,
@@ -123,10 +119,10 @@ def job_slots(
         if hard:
             last_reason = hard[0].message
         else:
-            found.append(Slot(tday, insert_at, stops, plan.travel_total - base_travel))
+            found.append(Slot(tday, insert_at, bookings, plan.travel_total - base_travel))
         if insert_at < len(base):
-            stop = base[insert_at]
-            cursor, position = max(cursor, stop.ends_at), stop.location or position
+            planned = base[insert_at]
+            cursor, position = max(cursor, planned.ends_at), planned.location or position
     return found, last_reason
 
 
@@ -139,12 +135,19 @@ class Candidate:
     sla_slack_minutes: int | None
     remaining_capacity_minutes: int
     warnings: list[RuleProblem]
-    lane_token: str
+    lane_fingerprint: str
+
+
+class Exclusion(StrEnum):
+    NOT_QUALIFIED = "not_qualified"
+    OFF_SHIFT = "off_shift"
+    NO_SLOT = "no_slot"
 
 
 @dataclass(frozen=True)
 class Excluded:
     technician: Technician
+    code: Exclusion
     reason: str
 
 
@@ -180,9 +183,9 @@ def search_lanes(
     key: Callable[[Slot], object] = earliest_arrival,
     keep_booked_times: bool = False,
 ) -> LaneOptions:
+    """The best slot of every technician who can legally take `work_order` on `day`."""
     # The earliest-arrival order can stop scanning a lane early; other orders cannot.
     earliest_only = key is earliest_arrival
-    """The best slot of every technician who can legally take `work_order` on `day`."""
     requirements = requirements_of(work_order)
     technicians = list(technicians_for_day(day).order_by("display_name", "pk"))
     lanes = bookings_by_technician(day, [t.pk for t in technicians])
@@ -192,11 +195,13 @@ def search_lanes(
     for technician in technicians:
         skills = skill_problems(technician, work_order, requirements, day)
         if skills:
-            excluded.append(Excluded(technician, skills[0].message))
+            excluded.append(Excluded(technician, Exclusion.NOT_QUALIFIED, skills[0].message))
             continue
         tday = TechnicianDay.of(technician, day)
         if tday.shift is None:
-            excluded.append(Excluded(technician, f"Off shift on {day:%a %b %-d}."))
+            excluded.append(
+                Excluded(technician, Exclusion.OFF_SHIFT, f"Off shift on {day:%a %b %-d}.")
+            )
             continue
         found, reason = job_slots(
             tday,
@@ -210,7 +215,7 @@ def search_lanes(
         if found:
             best[technician.pk] = min(found, key=key)
         else:
-            excluded.append(Excluded(technician, f"No feasible slot: {reason}"))
+            excluded.append(Excluded(technician, Exclusion.NO_SLOT, f"No feasible slot: {reason}"))
     return LaneOptions(best=best, excluded=excluded)
 
 
@@ -220,7 +225,7 @@ def rank_technicians(work_order: WorkOrder, day: date, now: datetime | None = No
     options = search_lanes(work_order, day, now)
     candidates = []
     for slot in sorted(options.best.values(), key=earliest_arrival):
-        plan = LanePlan(slot.tday, slot.stops)  # already planned by the search
+        plan = LanePlan(slot.tday, slot.bookings)  # already planned by the search
         candidates.append(
             Candidate(
                 technician=slot.tday.technician,
@@ -230,7 +235,9 @@ def rank_technicians(work_order: WorkOrder, day: date, now: datetime | None = No
                 sla_slack_minutes=slot.sla_slack_minutes(),
                 remaining_capacity_minutes=slot.remaining_capacity_minutes(),
                 warnings=[p for p in lane_problems(plan) if not p.hard],
-                lane_token=lane_token([s.booking for s in slot.stops if s.booking is not None]),
+                lane_fingerprint=lane_fingerprint(
+                    [p.booking for p in slot.bookings if p.booking is not None]
+                ),
             )
         )
     return Ranking(work_order=work_order, day=day, candidates=candidates, excluded=options.excluded)

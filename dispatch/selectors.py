@@ -1,11 +1,277 @@
-from datetime import date
+"""Reads of the dispatch domain: lanes, their fingerprints, the queue, and the one
+definition of an unassigned work order. Plain data, no presentation."""
 
-from django.db.models import QuerySet
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Case, Exists, F, Max, Min, OuterRef, Q, QuerySet, When
 
 from dispatch.models import Booking
-from technicians.models import Technician
-from technicians.selectors import day_bounds
-from workorders.models import WorkOrder
+from technicians.models import ShiftException, ShiftPattern, Technician
+from technicians.selectors import (
+    ShiftWindow,
+    at_local,
+    day_bounds,
+    shift_on,
+    technicians_for_day,
+)
+from workorders.models import RequiredSkill, WorkOrder
+from workorders.status import Status
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    skill: int | None = None
+    tier: int | None = None
+    status: str = ""
+    team: str = ""
+
+    @property
+    def hides_lane_jobs(self) -> bool:
+        """Lanes show a subset of their bookings, so a drop position would be ambiguous."""
+        return bool(self.status or self.tier)
+
+
+@dataclass(slots=True)
+class LaneSite:
+    latitude: float | None
+    longitude: float | None
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+@dataclass(slots=True)
+class LaneWorkOrder:
+    """The fields of a work order that lanes, rules and the ranking read."""
+
+    pk: int
+    number: str
+    summary: str
+    status: str
+    estimated_minutes: int
+    window_start: datetime | None
+    window_end: datetime | None
+    sla_policy_id: int
+    response_due_at: datetime
+    response_at_risk_at: datetime
+    resolution_due_at: datetime
+    resolution_at_risk_at: datetime
+    responded_at: datetime | None
+    resolved_at: datetime | None
+    sla_paused_since: datetime | None
+    site: LaneSite
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def get_status_display(self) -> str:
+        return Status(self.status).label
+
+
+@dataclass(slots=True)
+class LaneBooking:
+    """An active booking as lanes read it: plain data, no model instance.
+
+    A 2,000-booking board spent most of its time building ORM objects it never
+    saved; these carry exactly what is read. Writes go through `dispatch.bookings`."""
+
+    pk: int
+    technician_id: int
+    work_order_id: int
+    starts_at: datetime
+    ends_at: datetime
+    travel_minutes: int
+    locked: bool
+    work_order: LaneWorkOrder
+
+
+_WORK_ORDER_COLUMNS = (
+    "number",
+    "summary",
+    "status",
+    "estimated_minutes",
+    "window_start",
+    "window_end",
+    "sla_policy_id",
+    "response_due_at",
+    "response_at_risk_at",
+    "resolution_due_at",
+    "resolution_at_risk_at",
+    "responded_at",
+    "resolved_at",
+    "sla_paused_since",
+    "site__latitude",
+    "site__longitude",
+)
+_LANE_COLUMNS = (
+    "id",
+    "technician_id",
+    "starts_at",
+    "ends_at",
+    "travel_minutes",
+    "locked",
+    "work_order_id",
+    *(f"work_order__{column}" for column in _WORK_ORDER_COLUMNS),
+)
+
+
+def _lane_booking(row: tuple) -> LaneBooking:
+    pk, tech, starts, ends, travel, locked, wo_id, *wo, lat, lng = row
+    return LaneBooking(
+        pk, tech, wo_id, starts, ends, travel, locked, LaneWorkOrder(wo_id, *wo, LaneSite(lat, lng))
+    )
+
+
+def bookings_by_technician(
+    day: date, technician_ids: Iterable[int] | None = None
+) -> dict[int, list[LaneBooking]]:
+    """Active bookings touching `day`, per technician, in time order (one query)."""
+    start, end = day_bounds(day)
+    qs = Booking.objects.filter(state=Booking.State.ACTIVE, starts_at__lt=end, ends_at__gt=start)
+    if technician_ids is not None:
+        qs = qs.filter(technician_id__in=list(technician_ids))
+    lanes: dict[int, list[LaneBooking]] = defaultdict(list)
+    for row in qs.order_by("starts_at").values_list(*_LANE_COLUMNS):
+        booking = _lane_booking(row)
+        lanes[booking.technician_id].append(booking)
+    return lanes
+
+
+def lane_fingerprint(bookings: list[LaneBooking]) -> str:
+    """A digest of a lane as a dispatcher saw it; a mismatch means someone changed it."""
+    text = ";".join(f"{b.pk}@{b.starts_at.isoformat()}" for b in bookings)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+# The queue ------------------------------------------------------------------
+
+
+def unassigned_work_orders() -> QuerySet[WorkOrder]:
+    """The one definition of "unassigned": new, with no active booking. The board's
+    queue, the optimizer and urgent insertion all start from it."""
+    booked = Booking.objects.filter(work_order=OuterRef("pk"), state=Booking.State.ACTIVE)
+    return WorkOrder.objects.filter(status=Status.NEW).exclude(Exists(booked))
+
+
+def unassigned_for_day(day: date) -> QuerySet[WorkOrder]:
+    """Unassigned work orders whose customer window (if any) touches `day`."""
+    start, end = day_bounds(day)
+    return (
+        unassigned_work_orders()
+        .filter(Q(window_start__isnull=True) | Q(window_start__lt=end, window_end__gt=start))
+        .order_by("pk")
+    )
+
+
+def urgent_candidates() -> QuerySet[WorkOrder]:
+    """Unassigned work orders the "Insert urgent job" menu offers, most urgent first."""
+    return unassigned_work_orders().order_by("-priority", "response_due_at")[:50]
+
+
+def queue_queryset(filters: BoardFilters = BoardFilters()) -> QuerySet[WorkOrder]:
+    """Unassigned work orders matching the board's filters."""
+    qs = unassigned_work_orders()
+    if filters.skill:
+        qs = qs.filter(required_skills__skill_id=filters.skill)
+    if filters.tier:
+        qs = qs.filter(sla_policy_id=filters.tier)
+    return qs
+
+
+@dataclass(slots=True)
+class QueueWorkOrder(LaneWorkOrder):
+    """A queued work order with what its card shows."""
+
+    priority: int = 2
+    tier: str = ""
+    skills: str = ""
+
+    def get_priority_display(self) -> str:
+        return WorkOrder.Priority(self.priority).label
+
+
+def queue_work_orders(filters: BoardFilters = BoardFilters()) -> list[QueueWorkOrder]:
+    """Unassigned work orders, most urgent SLA first (two queries)."""
+    next_due = Case(
+        When(responded_at__isnull=True, then=F("response_due_at")), default=F("resolution_due_at")
+    )
+    rows = (
+        queue_queryset(filters)
+        .annotate(next_due_at=next_due)
+        .order_by("next_due_at", "-priority", "pk")
+        .values_list("id", *_WORK_ORDER_COLUMNS, "priority", "sla_policy__tier")
+    )
+    orders = []
+    for row in rows:
+        *fields, lat, lng, priority, tier = row
+        orders.append(QueueWorkOrder(*fields, LaneSite(lat, lng), priority, tier))
+    skills: dict[int, list[str]] = defaultdict(list)
+    requirements = RequiredSkill.objects.filter(work_order_id__in=[o.pk for o in orders]).order_by(
+        "skill__name"
+    )
+    for work_order_id, name, level in requirements.values_list(
+        "work_order_id", "skill__name", "min_level"
+    ):
+        skills[work_order_id].append(f"{name} ≥{level}")
+    for order in orders:
+        order.skills = ", ".join(skills.get(order.pk, []))
+    return orders
+
+
+# Technicians on the board ---------------------------------------------------------
+
+
+def board_technicians(day: date, filters: BoardFilters) -> QuerySet[Technician]:
+    qs = technicians_for_day(day, with_certifications=False)
+    if filters.team:
+        qs = qs.filter(team=filters.team)
+    if filters.skill:
+        qs = qs.filter(certifications__skill_id=filters.skill)
+    return qs.order_by("display_name", "pk")
+
+
+def board_shifts(day: date, filters: BoardFilters) -> list[ShiftWindow]:
+    """The earliest start and latest end of the board's shifts (two aggregate queries),
+    so a few re-rendered lanes line up with the page without loading every technician."""
+    technicians = board_technicians(day, filters).values("pk")
+    regular = (
+        ShiftPattern.objects.filter(technician__in=technicians, weekday=day.weekday())
+        .exclude(technician__shift_exceptions__date=day)
+        .aggregate(first=Min("starts_at"), last=Max("ends_at"))
+    )
+    changed = ShiftException.objects.filter(
+        technician__in=technicians, date=day, is_off=False
+    ).aggregate(first=Min("starts_at"), last=Max("ends_at"))
+    return [
+        ShiftWindow(at_local(day, span["first"]), at_local(day, span["last"]))
+        for span in (regular, changed)
+        if span["first"] is not None
+    ]
+
+
+def technicians_on_shift(day: date, *, team: str = "") -> list[Technician]:
+    techs = technicians_for_day(day)
+    if team:
+        techs = techs.filter(team=team)
+    return [tech for tech in techs if shift_on(tech, day) is not None]
+
+
+# One technician, one work order ---------------------------------------------------
+
+
+def active_booking_of(work_order_id: int) -> Booking | None:
+    """The work order's active booking, if any (no lock: for display)."""
+    return (
+        Booking.objects.filter(work_order_id=work_order_id, state=Booking.State.ACTIVE)
+        .select_related("technician")
+        .first()
+    )
 
 
 def technician_bookings(technician: Technician, day: date) -> QuerySet[Booking]:

@@ -4,10 +4,12 @@ Defaults suit the local demo; production sets DJANGO_SECRET_KEY, DJANGO_DEBUG=0,
 DJANGO_ALLOWED_HOSTS and the HTTPS flags. Bad values fail at start-up.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from dispatch.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
@@ -30,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_htmx",
+    "axes",
     "technicians",
     "workorders",
     "routing",
@@ -47,6 +50,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the login page's message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dispatch.urls"
@@ -87,6 +93,11 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "dispatch"),
+        # Redis only accelerates: an unreachable server must fail fast, not hang a request.
+        "OPTIONS": {
+            "socket_connect_timeout": env_float("REDIS_TIMEOUT_S", 0.5, minimum=0.05),
+            "socket_timeout": env_float("REDIS_TIMEOUT_S", 0.5, minimum=0.05),
+        },
     }
 }
 
@@ -96,6 +107,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out (username, address) pair before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: after LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is locked out for LOGIN_LOCKOUT_MINUTES (attempts live in the
+# database, so it holds with Redis down and across workers).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_LOCKOUT_MINUTES", 15, minimum=0.1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -141,6 +167,29 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+
+def _origin(url: str) -> str:
+    """scheme://host of a tile URL template; `{s}` subdomains become a wildcard."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].replace('{s}', '*')}" if rest else ""
+
+
+# No inline script or handler anywhere (JS lives in static/js); style attributes stay
+# allowed because the board places bookings on the timeline with them.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", *([_origin(MAP_TILE_URL)] if MAP_TILE_URL else [])],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
 CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", REDIS_URL, {"redis", "rediss", "amqp"})
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -169,7 +218,6 @@ GEOCODER_DOMAIN = env_str("GEOCODER_DOMAIN", "")  # empty: geocoding is off, not
 GEOCODER_SCHEME = env_str("GEOCODER_SCHEME", "https")
 if GEOCODER_SCHEME not in {"http", "https"}:
     raise ImproperlyConfigured("GEOCODER_SCHEME must be http or https.")
-MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 
 LOGGING = {
     "version": 1,

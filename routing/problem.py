@@ -19,7 +19,7 @@ Conventions (the optimizer only knows integers):
   from its site. For today nothing movable starts before `now`.
 
 Bookings live in `dispatch`, which routing must not import: the caller passes them
-as plain `BookedVisit` records.
+as plain `BookingSnapshot` records.
 """
 
 from __future__ import annotations
@@ -31,14 +31,13 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.db.models import Prefetch
 
+from routing.proposal import BaselineBooking, ClockSnapshot
 from technicians.models import Technician
 from technicians.selectors import at_local, shift_on, time_off_overlapping
 from workorders.models import RequiredSkill, WorkOrder
-from workorders.status import Status
+from workorders.status import IN_PROGRESS, MOVABLE, Status
 
 SKILL_LEVELS = 10  # room for levels 1…9 in the encoded skill number
-IN_PROGRESS = frozenset({Status.EN_ROUTE, Status.ON_SITE})
-MOVABLE = frozenset({Status.SCHEDULED, Status.DISPATCHED})
 # WorkOrder.priority 1…4 → VROOM priority 0…100 (drop penalties grow with it).
 PRIORITY = {1: 0, 2: 25, 3: 60, 4: 100}
 # A job already booked was promised to a customer: the plan should keep it unless it
@@ -48,7 +47,7 @@ BOOKED_PRIORITY_BONUS = 50
 
 
 @dataclass(frozen=True)
-class BookedVisit:
+class BookingSnapshot:
     booking_id: int
     work_order_id: int
     technician_id: int
@@ -130,6 +129,18 @@ def _job(work_order: WorkOrder, epoch: datetime, day_len: int) -> dict:
     return job
 
 
+def _job_meta(work_order: WorkOrder, role: str, booking_id: int | None) -> dict:
+    """What the proposal needs to describe and judge a job without the database."""
+    return {
+        "number": work_order.number,
+        "summary": work_order.summary,
+        "role": role,
+        "minutes": work_order.estimated_minutes,
+        "clock": ClockSnapshot.of(work_order).to_json(),
+        "booking": booking_id,
+    }
+
+
 def _window_misses_day(work_order: WorkOrder, epoch: datetime, day_len: int) -> bool:
     if not (work_order.window_start and work_order.window_end):
         return False
@@ -143,7 +154,7 @@ def build_problem(
     *,
     day: date,
     technicians: list[Technician],
-    bookings: list[BookedVisit],
+    bookings: list[BookingSnapshot],
     unassigned: list[WorkOrder],
     now: datetime,
     sla_penalty: int | None = None,
@@ -164,7 +175,7 @@ def build_problem(
     vehicles: list[dict] = []
     job_meta: dict[str, dict] = {}
     baseline_bookings: list[dict] = []
-    lanes: dict[int, list[BookedVisit]] = {}
+    lanes: dict[int, list[BookingSnapshot]] = {}
     for booking in sorted(bookings, key=lambda b: b.starts_at):
         lanes.setdefault(booking.technician_id, []).append(booking)
 
@@ -184,7 +195,7 @@ def build_problem(
         breaks: list[dict] = []
 
         # History first: it moves the start of the technician's remaining day.
-        in_progress: BookedVisit | None = None
+        in_progress: BookingSnapshot | None = None
         history_end = None
         for booking in lane:
             work_order = work_orders[booking.work_order_id]
@@ -276,27 +287,18 @@ def build_problem(
                 )
                 job.pop("time_windows", None)
             jobs.append(job)
-            job_meta[str(work_order.pk)] = {
-                "number": work_order.number,
-                "summary": work_order.summary,
-                "role": role,
-                "minutes": work_order.estimated_minutes,
-                "due": to_seconds(work_order.response_due_at, epoch)
-                if work_order.responded_at is None
-                else None,
-                "booking": booking.booking_id,
-            }
+            job_meta[str(work_order.pk)] = _job_meta(work_order, role, booking.booking_id)
             baseline_bookings.append(
-                {
-                    "booking": booking.booking_id,
-                    "work_order": work_order.pk,
-                    "technician": tech.pk,
-                    "starts_at": booking.starts_at.astimezone(UTC).isoformat(),
-                    "ends_at": booking.ends_at.astimezone(UTC).isoformat(),
-                    "status": work_order.status,
-                    "locked": booking.locked,
-                    "role": role,
-                }
+                BaselineBooking(
+                    booking=booking.booking_id,
+                    work_order=work_order.pk,
+                    technician=tech.pk,
+                    starts_at=booking.starts_at,
+                    ends_at=booking.ends_at,
+                    status=work_order.status,
+                    locked=booking.locked,
+                    role=role,
+                ).to_json()
             )
 
     baseline_unassigned = []
@@ -311,16 +313,7 @@ def build_problem(
             if _window_misses_day(work_order, epoch, day_len):
                 continue
             jobs.append(_job(work_order, epoch, day_len))
-            job_meta[str(work_order.pk)] = {
-                "number": work_order.number,
-                "summary": work_order.summary,
-                "role": "unassigned",
-                "minutes": work_order.estimated_minutes,
-                "due": to_seconds(work_order.response_due_at, epoch)
-                if work_order.responded_at is None
-                else None,
-                "booking": None,
-            }
+            job_meta[str(work_order.pk)] = _job_meta(work_order, "unassigned", None)
             baseline_unassigned.append({"work_order": work_order.pk, "status": work_order.status})
 
     problem: dict = {

@@ -22,20 +22,180 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from routing.optimizer import parse_problem
 from routing.optimizer.model import Problem
+from workorders.sla import forecast_breach
 
 MOVE_ACTIONS = frozenset({"new", "moved", "unassign"})
 
 
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class BookedPlace:
+    """Where a booking was when the plan was made (a change's "from")."""
+
+    technician: int
+    starts_at: datetime
+    booking: int
+
+    def to_json(self) -> dict:
+        return {
+            "technician": self.technician,
+            "starts_at": _iso(self.starts_at),
+            "booking": self.booking,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> BookedPlace | None:
+        if data is None:
+            return None
+        return cls(data["technician"], datetime.fromisoformat(data["starts_at"]), data["booking"])
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the plan puts a work order (a change's "to")."""
+
+    technician: int
+    starts_at: datetime
+    ends_at: datetime
+    travel_minutes: int
+
+    def to_json(self) -> dict:
+        return {
+            "technician": self.technician,
+            "starts_at": _iso(self.starts_at),
+            "ends_at": _iso(self.ends_at),
+            "travel_minutes": self.travel_minutes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> Placement | None:
+        if data is None:
+            return None
+        return cls(
+            data["technician"],
+            datetime.fromisoformat(data["starts_at"]),
+            datetime.fromisoformat(data["ends_at"]),
+            data["travel_minutes"],
+        )
+
+
+@dataclass(frozen=True)
+class BaselineBooking:
+    """A booking as the plan saw it; accepting compares the board with it."""
+
+    booking: int
+    work_order: int
+    technician: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    locked: bool
+    role: str
+
+    def to_json(self) -> dict:
+        return {
+            "booking": self.booking,
+            "work_order": self.work_order,
+            "technician": self.technician,
+            "starts_at": _iso(self.starts_at),
+            "ends_at": _iso(self.ends_at),
+            "status": self.status,
+            "locked": self.locked,
+            "role": self.role,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> BaselineBooking:
+        return cls(
+            data["booking"],
+            data["work_order"],
+            data["technician"],
+            datetime.fromisoformat(data["starts_at"]),
+            datetime.fromisoformat(data["ends_at"]),
+            data["status"],
+            data["locked"],
+            data["role"],
+        )
+
+    @property
+    def place(self) -> BookedPlace:
+        return BookedPlace(self.technician, self.starts_at, self.booking)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of a proposal: what happens to one work order."""
+
+    work_order: int
+    number: str | None
+    summary: str
+    action: str  # new | moved | unchanged | unassign | left_out | fixed
+    before: BookedPlace | None
+    after: Placement | None
+    reason: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "work_order": self.work_order,
+            "number": self.number,
+            "summary": self.summary,
+            "action": self.action,
+            "from": self.before.to_json() if self.before else None,
+            "to": self.after.to_json() if self.after else None,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Change:
+        return cls(
+            data["work_order"],
+            data.get("number"),
+            data.get("summary", ""),
+            data["action"],
+            BookedPlace.from_json(data.get("from")),
+            Placement.from_json(data.get("to")),
+            data.get("reason", ""),
+        )
+
+
+@dataclass(frozen=True)
+class ClockSnapshot:
+    """A work order's SLA clock as the plan saw it (implements workorders.sla.SLAClock)."""
+
+    response_due_at: datetime
+    resolution_due_at: datetime
+    responded_at: datetime | None
+    resolved_at: datetime | None
+    sla_paused_since: datetime | None
+
+    def to_json(self) -> dict:
+        return {name: _iso(value) if value else None for name, value in self.__dict__.items()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> ClockSnapshot:
+        return cls(**{k: datetime.fromisoformat(v) if v else None for k, v in data.items()})
+
+    @classmethod
+    def of(cls, work_order) -> ClockSnapshot:
+        return cls(
+            work_order.response_due_at,
+            work_order.resolution_due_at,
+            work_order.responded_at,
+            work_order.resolved_at,
+            work_order.sla_paused_since,
+        )
+
+
 def _ceil_minute(seconds: float) -> int:
     return math.ceil(seconds / 60) * 60
-
-
-def _iso(epoch: datetime, seconds: float) -> str:
-    return (epoch + timedelta(seconds=seconds)).isoformat()
 
 
 def _route_travel(problem: Problem, vehicle_index: int, job_ids: list[int]) -> tuple[int, int]:
@@ -89,74 +249,58 @@ def build_proposal(*, problem: dict, context: dict, baseline: dict, solution: di
         u["id"]: _readable(u.get("reason", ""), labels) for u in solution.get("unassigned", [])
     }
 
-    changes: list[dict] = []
+    changes: list[Change] = []
     warnings: list[str] = []
     breaches_before = breaches_after = 0
+    day_ends_at = epoch + timedelta(seconds=day_end)
     for key, meta in jobs_meta.items():
         work_order = int(key)
-        was = before.get(work_order)
+        was = BaselineBooking.from_json(before[work_order]) if work_order in before else None
         now = after.get(work_order)
-        minutes = meta["minutes"]
-        change: dict = {
-            "work_order": work_order,
-            "number": meta.get("number"),
-            "summary": meta.get("summary", ""),
-            "from": None,
-            "to": None,
-            "reason": "",
-        }
-        if was is not None:
-            change["from"] = {
-                "technician": was["technician"],
-                "starts_at": was["starts_at"],
-                "booking": was["booking"],
-            }
+        placement = None
         if now is not None:
-            change["to"] = {
-                "technician": now["technician"],
-                "starts_at": _iso(epoch, now["start_s"]),
-                "ends_at": _iso(epoch, now["start_s"] + minutes * 60),
-                "travel_minutes": now["travel_minutes"],
-            }
+            starts_at = epoch + timedelta(seconds=now["start_s"])
+            placement = Placement(
+                now["technician"],
+                starts_at,
+                starts_at + timedelta(minutes=meta["minutes"]),
+                now["travel_minutes"],
+            )
+        reason = ""
         if meta["role"] in ("pinned", "in_progress"):
-            change["action"] = "fixed"
-            change["to"] = None
-            change["reason"] = "locked" if meta["role"] == "pinned" else "in progress"
-            if now is None:
+            action = "fixed"
+            reason = "locked" if meta["role"] == "pinned" else "in progress"
+            if placement is None:
                 warnings.append(
                     f"{meta.get('number')} is fixed but does not fit its technician's day "
                     f"({reasons.get(work_order, 'no reason given')}); it was kept as is."
                 )
-        elif was is None and now is None:
-            change["action"] = "left_out"
-            change["reason"] = reasons.get(work_order, "not planned")
+            placement = None
+        elif was is None and placement is None:
+            action, reason = "left_out", reasons.get(work_order, "not planned")
         elif was is None:
-            change["action"] = "new"
-        elif now is None:
-            change["action"] = "unassign"
-            change["reason"] = reasons.get(work_order, "not planned")
+            action = "new"
+        elif placement is None:
+            action, reason = "unassign", reasons.get(work_order, "not planned")
         else:
-            was_start = datetime.fromisoformat(was["starts_at"])
-            same = was["technician"] == now["technician"] and was_start == epoch + timedelta(
-                seconds=now["start_s"]
-            )
-            change["action"] = "unchanged" if same else "moved"
+            same = was.technician == placement.technician and was.starts_at == placement.starts_at
+            action = "unchanged" if same else "moved"
+        change = Change(
+            work_order=work_order,
+            number=meta.get("number"),
+            summary=meta.get("summary", ""),
+            action=action,
+            before=was.place if was else None,
+            after=placement,
+            reason=reason,
+        )
         changes.append(change)
 
-        due = meta.get("due")
-        if due is not None:
-            was_s = (
-                (datetime.fromisoformat(was["starts_at"]) - epoch).total_seconds()
-                if was is not None
-                else None
-            )
-            breaches_before += (was_s > due) if was_s is not None else (due <= day_end)
-            if change["action"] == "fixed":
-                breaches_after += was_s is not None and was_s > due
-            elif now is not None:
-                breaches_after += now["start_s"] > due
-            else:
-                breaches_after += due <= day_end
+        clock = ClockSnapshot.from_json(meta["clock"])
+        breaches_before += _breaches(clock, was.starts_at if was else None, meta, day_ends_at)
+        kept = was.starts_at if was else None
+        planned = kept if action == "fixed" else (placement.starts_at if placement else None)
+        breaches_after += _breaches(clock, planned, meta, day_ends_at)
 
     # Travel before/after on the same matrix. Fixed jobs count on both sides.
     vehicle_index = {v.id: i for i, v in enumerate(parsed.vehicles)}
@@ -177,15 +321,15 @@ def build_proposal(*, problem: dict, context: dict, baseline: dict, solution: di
 
     count = {action: 0 for action in ("new", "moved", "unchanged", "unassign", "left_out", "fixed")}
     for change in changes:
-        count[change["action"]] += 1
+        count[change.action] += 1
     order = {"new": 0, "moved": 1, "unassign": 2, "left_out": 3, "fixed": 4, "unchanged": 5}
-    changes.sort(key=lambda c: (order[c["action"]], c["number"] or ""))
+    changes.sort(key=lambda c: (order[c.action], c.number or ""))
     metrics = {
         "jobs": len(jobs_meta),
         "technicians": len(parsed.vehicles),
         "assigned_before": len(before),
         "extra_jobs": 0,
-        "assigned_after": sum(1 for c in changes if c["to"] is not None or c["action"] == "fixed"),
+        "assigned_after": sum(1 for c in changes if c.after is not None or c.action == "fixed"),
         "km_before": round(metres_before / 1000, 1),
         "km_after": round(metres_after / 1000, 1),
         "km_saved": round((metres_before - metres_after) / 1000, 1),
@@ -199,4 +343,19 @@ def build_proposal(*, problem: dict, context: dict, baseline: dict, solution: di
         "excluded": len(context.get("excluded", [])),
     }
     metrics["extra_jobs"] = metrics["assigned_after"] - metrics["assigned_before"]
-    return {"changes": changes, "metrics": metrics, "warnings": warnings}
+    return {
+        "changes": [change.to_json() for change in changes],
+        "metrics": metrics,
+        "warnings": warnings,
+    }
+
+
+def _breaches(
+    clock: ClockSnapshot, starts_at: datetime | None, meta: dict, day_ends_at: datetime
+) -> int:
+    """1 when a work order planned from `starts_at` (None: left unassigned, so at the
+    earliest tomorrow) misses an SLA target, by the one forecast the board uses."""
+    if starts_at is None:
+        return int(forecast_breach(clock, arrival=day_ends_at, finish=day_ends_at) is not None)
+    finish = starts_at + timedelta(minutes=meta["minutes"])
+    return int(forecast_breach(clock, arrival=starts_at, finish=finish) is not None)

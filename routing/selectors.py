@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from routing.models import PlanRun
 from technicians.models import Technician
-from workorders.models import WorkOrder
 
 
 def plan_runs_for_day(day: date, *, limit: int = 5) -> QuerySet[PlanRun]:
@@ -80,8 +79,3 @@ def plan_run_change_rows(run: PlanRun) -> list[ChangeRow]:
             )
         )
     return rows
-
-
-def urgent_candidates(day: date) -> QuerySet[WorkOrder]:
-    """Open, unassigned work orders the "Insert urgent job" menu offers, most urgent first."""
-    return WorkOrder.objects.filter(status="new").order_by("-priority", "response_due_at")[:50]

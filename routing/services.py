@@ -16,6 +16,7 @@ import time
 import uuid
 from datetime import date, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -48,10 +49,35 @@ def _move(run_id: int, source: str, target: str, **fields) -> bool:
     return bool(PlanRun.objects.filter(pk=run_id, status=source).update(status=target, **fields))
 
 
+QUEUE_UNAVAILABLE = (
+    "The worker queue is unavailable (Redis cannot be reached), so nothing was planned. "
+    "Try again once it is back."
+)
+
+
+def worker_queue_available() -> bool:
+    """Whether a task can be handed to the workers now (one quick broker connection)."""
+    try:
+        with current_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=1)
+    except Exception:
+        return False
+    return True
+
+
 def _enqueue(run: PlanRun) -> None:
+    """Hand a committed run to the workers; an unreachable broker fails the run with
+    the reason instead of turning the dispatcher's click into an error page."""
     from routing.tasks import plan_run_execute  # tasks import services; keep it one-way
 
-    result = plan_run_execute.apply_async(args=[run.pk], task_id=run.celery_task_id)
+    try:
+        result = plan_run_execute.apply_async(
+            args=[run.pk], task_id=run.celery_task_id, retry=False
+        )
+    except Exception:
+        logger.warning("plan run %s not queued: broker unreachable", run.pk, exc_info=True)
+        plan_run_fail(run_id=run.pk, reason=QUEUE_UNAVAILABLE, source=Status.QUEUED)
+        return
     logger.info("plan run %s queued as task %s", run.pk, result.id)
 
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -62,20 +63,38 @@ def time_off_overlapping(technician: Technician, start: datetime, end: datetime)
     return [t for t in technician.time_off.all() if t.starts_at < end and t.ends_at > start]
 
 
+class CertificationIssue(StrEnum):
+    MISSING = "missing"
+    LEVEL_TOO_LOW = "level_too_low"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class CertificationProblem:
+    issue: CertificationIssue
+    message: str
+
+
 def certification_problem(
     technician: Technician, requirements: list[tuple[int, str, int]], day: date
-) -> str | None:
+) -> CertificationProblem | None:
     """Why `technician` may not do a job needing (skill_id, skill_name, min_level) on `day`."""
     by_skill = {c.skill_id: c for c in technician.certifications.all()}
     for skill_id, skill_name, min_level in requirements:
         cert = by_skill.get(skill_id)
         if cert is None:
-            return f"{technician} has no {skill_name} skill"
+            return CertificationProblem(
+                CertificationIssue.MISSING, f"{technician} has no {skill_name} skill"
+            )
         if cert.level < min_level:
-            return f"{technician} has {skill_name} level {cert.level}, the job needs {min_level}"
+            return CertificationProblem(
+                CertificationIssue.LEVEL_TOO_LOW,
+                f"{technician} has {skill_name} level {cert.level}, the job needs {min_level}",
+            )
         if not cert.is_valid_on(day):
-            return (
-                f"{technician}'s {skill_name} certification expired on {cert.expires_on:%Y-%m-%d}"
+            return CertificationProblem(
+                CertificationIssue.EXPIRED,
+                f"{technician}'s {skill_name} certification expired on {cert.expires_on:%Y-%m-%d}",
             )
     return None
 

@@ -6,8 +6,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from dispatch.bookings import BookingConflict
 from dispatch.models import Booking
-from dispatch.services import BookingConflict, booking_create
+from dispatch.services import work_order_book
 from tests.factories import TechnicianFactory, make_work_order
 
 pytestmark = pytest.mark.django_db
@@ -99,10 +100,12 @@ def test_one_active_booking_per_work_order():
 def test_service_turns_the_database_refusal_into_a_clear_message(dispatcher):
     tech = TechnicianFactory()
     start = timezone.now().replace(second=0, microsecond=0) + timedelta(days=1)
-    booking_create(actor=dispatcher, work_order=make_work_order(), technician=tech, starts_at=start)
+    work_order_book(
+        actor=dispatcher, work_order=make_work_order(), technician=tech, starts_at=start
+    )
     late = make_work_order()
     with pytest.raises(BookingConflict, match="already booked"):
-        booking_create(
+        work_order_book(
             actor=dispatcher,
             work_order=late,
             technician=tech,

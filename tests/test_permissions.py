@@ -79,10 +79,10 @@ def test_technician_may_update_only_their_own_job(client, user_with_role):
     mine, theirs = TechnicianFactory(), TechnicianFactory()
     own_job, other_job = make_work_order(), make_work_order()
     start = timezone.now() + timedelta(hours=1)
-    from dispatch.services import booking_create
+    from dispatch.services import work_order_book
 
-    booking_create(actor=None, work_order=own_job, technician=mine, starts_at=start)
-    booking_create(actor=None, work_order=other_job, technician=theirs, starts_at=start)
+    work_order_book(actor=None, work_order=own_job, technician=mine, starts_at=start)
+    work_order_book(actor=None, work_order=other_job, technician=theirs, starts_at=start)
     client.force_login(mine.user)
     page = client.get(reverse("my_jobs"))
     assert own_job.number in page.content.decode() and other_job.number not in page.content.decode()

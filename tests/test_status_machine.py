@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from dispatch.models import Booking
-from dispatch.services import booking_create, work_order_change_status
+from dispatch.services import work_order_book, work_order_change_status
 from tests.factories import TechnicianFactory, make_work_order
 from workorders.errors import DomainError, IllegalTransition
 from workorders.status import TRANSITIONS, Status, can_transition
@@ -21,7 +21,7 @@ def test_closed_statuses_are_final():
 
 def test_full_life_of_a_job_sets_response_and_resolution(dispatcher):
     work_order = make_work_order()
-    booking_create(
+    work_order_book(
         actor=dispatcher,
         work_order=work_order,
         technician=TechnicianFactory(),
@@ -56,7 +56,7 @@ def test_scheduling_needs_a_booking(dispatcher):
 @pytest.mark.parametrize("target", [Status.ON_HOLD, Status.CANCELLED, Status.NEW])
 def test_leaving_the_lane_releases_the_booking(dispatcher, target):
     work_order = make_work_order()
-    booking_create(
+    work_order_book(
         actor=dispatcher,
         work_order=work_order,
         technician=TechnicianFactory(),

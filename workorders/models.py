@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from technicians.models import CERT_LEVEL_MAX, CERT_LEVEL_MIN, Skill, Technician
 from technicians.validators import validate_e164_phone
-from workorders.status import Status
+from workorders.status import CLOSED, Status
 
 
 class Customer(models.Model):
@@ -198,6 +198,11 @@ class WorkOrder(models.Model):
     @property
     def sla_paused(self) -> bool:
         return self.sla_paused_since is not None
+
+    @property
+    def is_closed(self) -> bool:
+        """Completed or cancelled: nothing more can happen to it."""
+        return self.status in CLOSED
 
 
 class RequiredSkill(models.Model):

@@ -192,7 +192,7 @@ def work_order_update(
     photo: UploadedFile | None = None,
 ) -> WorkOrder:
     work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
-    if work_order.status in (Status.COMPLETED, Status.CANCELLED):
+    if work_order.is_closed:
         raise DomainError(f"{work_order.number} is {work_order.get_status_display().lower()}.")
     _check_site(
         {
@@ -272,7 +272,7 @@ def work_order_pause_sla(*, actor, work_order: WorkOrder, reason: str) -> WorkOr
         raise DomainError("A pause needs a reason, e.g. “customer not home”.")
     if work_order.sla_paused_since is not None:
         raise DomainError(f"The SLA clock of {work_order.number} is already paused.")
-    if work_order.status in (Status.COMPLETED, Status.CANCELLED):
+    if work_order.is_closed:
         raise DomainError(f"{work_order.number} is closed; its clock has stopped.")
     now = timezone.now()
     work_order.sla_paused_since = now

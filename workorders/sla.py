@@ -7,6 +7,7 @@ zoneinfo does wall-clock maths and would be wrong across a DST change.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 MAX_DAYS_SEARCHED = 3660
@@ -146,3 +147,44 @@ def evaluate_state(
     if response_warn or resolution_warn:
         return SLAState.AT_RISK
     return SLAState.OK
+
+
+class SLATarget(StrEnum):
+    RESPONSE = "response"
+    RESOLUTION = "resolution"
+
+
+class SLAClock(Protocol):
+    """What a breach forecast reads: a WorkOrder, a board row or a plan snapshot."""
+
+    response_due_at: datetime
+    resolution_due_at: datetime
+    responded_at: datetime | None
+    resolved_at: datetime | None
+    sla_paused_since: datetime | None
+
+
+@dataclass(frozen=True)
+class BreachForecast:
+    target: SLATarget
+    due_at: datetime
+    late_minutes: int
+
+
+def forecast_breach(
+    clock: SLAClock, *, arrival: datetime, finish: datetime
+) -> BreachForecast | None:
+    """The SLA target a visit from `arrival` to `finish` would miss, if any.
+
+    The one prediction used by the board's rules, the ranking and the optimizer's
+    proposal. Response is judged by the arrival, resolution by the finish; a paused
+    clock cannot breach (the due times move when it resumes)."""
+    if clock.sla_paused_since is not None:
+        return None
+    if clock.responded_at is None and arrival > clock.response_due_at:
+        late = int((arrival - clock.response_due_at).total_seconds() // 60)
+        return BreachForecast(SLATarget.RESPONSE, clock.response_due_at, late)
+    if clock.resolved_at is None and finish > clock.resolution_due_at:
+        late = int((finish - clock.resolution_due_at).total_seconds() // 60)
+        return BreachForecast(SLATarget.RESOLUTION, clock.resolution_due_at, late)
+    return None

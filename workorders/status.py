@@ -27,6 +27,15 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CANCELLED: frozenset(),
 }
 
+# A dispatcher may still place or move these: their times are plans.
+MOVABLE = frozenset({Status.NEW, Status.SCHEDULED, Status.DISPATCHED})
+# The technician is on the way or at work: the job leads their day.
+IN_PROGRESS = frozenset({Status.EN_ROUTE, Status.ON_SITE})
+# Started or ended: their times are facts, never re-planned.
+STARTED = IN_PROGRESS | {Status.COMPLETED}
+# Nothing more happens to these.
+CLOSED = frozenset({Status.COMPLETED, Status.CANCELLED})
+
 # Field statuses a technician reports from the phone.
 TECHNICIAN_REPORTED = frozenset({Status.EN_ROUTE, Status.ON_SITE, Status.COMPLETED})
 

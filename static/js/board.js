@@ -21,14 +21,14 @@
     const workOrder = item.dataset.workOrder;
     if (to.dataset.list === "queue") {
       if (from.dataset.list === "queue") return;
-      post(board.dataset.unassignUrl, { work_order: workOrder, source_token: from.dataset.token });
+      post(board.dataset.unassignUrl, { work_order: workOrder, source_fingerprint: from.dataset.fingerprint });
       return;
     }
     const position = Array.from(to.children).filter(function (el) { return el.dataset.workOrder; }).indexOf(item);
-    const values = { work_order: workOrder, technician: to.dataset.technician, position: position, target_token: to.dataset.token };
+    const values = { work_order: workOrder, technician: to.dataset.technician, position: position, target_fingerprint: to.dataset.fingerprint };
     if (from.dataset.list === "lane" && from !== to) {
       values.source_technician = from.dataset.technician;
-      values.source_token = from.dataset.token;
+      values.source_fingerprint = from.dataset.fingerprint;
     }
     post(board.dataset.assignUrl, values);
   }
@@ -82,6 +82,13 @@
   // Map -------------------------------------------------------------------
   let map = null, layer = null;
   const colours = { ok: "#1e7f4a", at_risk: "#b86e00", breached: "#c0262d", "n/a": "#777" };
+  // Leaflet inserts string tooltips as HTML; names and summaries are user text, so
+  // tooltips are given as elements filled through textContent.
+  function textTooltip(text) {
+    const element = document.createElement("span");
+    element.textContent = text;
+    return element;
+  }
   function drawMap(data) {
     if (typeof L === "undefined") return;
     if (!map) {
@@ -96,12 +103,12 @@
     data.technicians.forEach(function (t) {
       points.push([t.lat, t.lng]);
       L.circleMarker([t.lat, t.lng], { radius: 6, color: "#16213a", fillColor: "#3d6fd6", fillOpacity: 0.9, weight: 2 })
-        .bindTooltip(t.name + " — " + t.detail).addTo(layer);
+        .bindTooltip(textTooltip(t.name + " — " + t.detail)).addTo(layer);
     });
     data.jobs.forEach(function (j) {
       points.push([j.lat, j.lng]);
       const marker = L.circleMarker([j.lat, j.lng], { radius: 7, color: colours[j.sla] || "#777", fillColor: colours[j.sla] || "#777", fillOpacity: 0.6, weight: 2, className: "job-marker" });
-      marker.bindTooltip(j.number + " " + j.summary + (j.assigned_to ? " · " + j.assigned_to : " · unassigned"));
+      marker.bindTooltip(textTooltip(j.number + " " + j.summary + (j.assigned_to ? " · " + j.assigned_to : " · unassigned")));
       marker.on("click", function () {
         htmx.ajax("GET", board.dataset.jobUrl.replace("/0/", "/" + j.id + "/"), { target: "#board-dialog-body" });
       });

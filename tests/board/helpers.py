@@ -58,3 +58,10 @@ def job(skill=None, level=1, minutes=60, lat=41.89, lng=-87.62, **kwargs):
 
 def hvac():
     return SkillFactory(code="hvac", name="HVAC")
+
+
+def current_fingerprint(technician_id: int, day) -> str:
+    """The lane's fingerprint as a board showing it now would send."""
+    from dispatch.selectors import bookings_by_technician, lane_fingerprint
+
+    return lane_fingerprint(bookings_by_technician(day, [technician_id]).get(technician_id, []))

@@ -7,10 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dispatch.assignment import board_assign
-from dispatch.board import current_lane_token
 from dispatch.models import Booking
 from technicians.roles import Role
-from tests.board.helpers import board_day, hvac, job, technician
+from tests.board.helpers import board_day, current_fingerprint, hvac, job, technician
 
 pytestmark = pytest.mark.django_db
 
@@ -125,10 +124,15 @@ def test_htmx_drop_answers_with_lanes_queue_and_trigger(client, dispatcher):
     tech = technician("Maria", day)
     work_order = job()
     client.force_login(dispatcher)
-    token = current_lane_token(tech.pk, day)
+    token = current_fingerprint(tech.pk, day)
     response = client.post(
         reverse("board_assign", args=[day]),
-        {"work_order": work_order.pk, "technician": tech.pk, "position": 0, "target_token": token},
+        {
+            "work_order": work_order.pk,
+            "technician": tech.pk,
+            "position": 0,
+            "target_fingerprint": token,
+        },
         headers={"HX-Request": "true"},
     )
     body = response.content.decode()
@@ -154,16 +158,21 @@ def test_htmx_refusal_explains_and_reverts_the_lane(client, dispatcher):
     assert not Booking.objects.exists()
 
 
-def test_stale_lane_token_is_a_conflict(client, dispatcher):
+def test_stale_lane_fingerprint_is_a_conflict(client, dispatcher):
     day = board_day()
     tech = technician("Maria", day)
-    stale = current_lane_token(tech.pk, day)
+    stale = current_fingerprint(tech.pk, day)
     board_assign(actor=dispatcher, work_order=job(), technician=tech, day=day, position=0)
     work_order = job()
     client.force_login(dispatcher)
     response = client.post(
         reverse("board_assign", args=[day]),
-        {"work_order": work_order.pk, "technician": tech.pk, "position": 0, "target_token": stale},
+        {
+            "work_order": work_order.pk,
+            "technician": tech.pk,
+            "position": 0,
+            "target_fingerprint": stale,
+        },
         headers={"HX-Request": "true"},
     )
     assert "changed a moment ago" in response.content.decode()

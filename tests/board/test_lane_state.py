@@ -8,7 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dispatch.assignment import board_assign
-from dispatch.board import BoardFilters, build_board
+from dispatch.board import build_board
+from dispatch.board_data import board_data
+from dispatch.selectors import BoardFilters
 from dispatch.services import work_order_change_status
 from technicians.models import TimeOff
 from technicians.selectors import at_local
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def lane_states(day, now):
-    board = build_board(day, BoardFilters(), now=now)
+    board = build_board(board_data(day, BoardFilters(), now))
     return {lane.technician.display_name: (lane.state, lane.state_detail) for lane in board.lanes}
 
 

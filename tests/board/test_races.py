@@ -7,9 +7,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from dispatch.assignment import LaneConflict, board_assign
-from dispatch.board import current_lane_token
 from dispatch.models import Booking
-from tests.board.helpers import board_day, job, local, technician
+from tests.board.helpers import board_day, current_fingerprint, job, local, technician
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,7 +40,7 @@ def test_two_drops_on_the_same_slot_one_wins_one_gets_a_conflict():
     dispatcher_a, dispatcher_b = UserFactory(role="dispatcher"), UserFactory(role="dispatcher")
     tech = technician("Maria", day)
     first, second = job(), job()
-    seen = current_lane_token(tech.pk, day)
+    seen = current_fingerprint(tech.pk, day)
 
     def drop(actor, work_order):
         def action():
@@ -51,7 +50,7 @@ def test_two_drops_on_the_same_slot_one_wins_one_gets_a_conflict():
                 technician=tech,
                 day=day,
                 position=0,
-                expected_tokens={tech.pk: seen},
+                expected_fingerprints={tech.pk: seen},
             )
             return "assigned"
 

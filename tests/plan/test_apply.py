@@ -3,7 +3,8 @@
 import pytest
 
 from dispatch.models import Booking
-from dispatch.planning import plan_run_apply, plan_run_discard, plan_run_start
+from dispatch.optimize import plan_run_start
+from dispatch.plan_apply import plan_run_apply, plan_run_discard
 from dispatch.services import work_order_change_status
 from routing import services
 from routing.models import PlanRun

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dispatch.planning import plan_run_start
+from dispatch.optimize import plan_run_start
 from routing.models import PlanRun
 from routing.services import WORKER_STOPPED
 from routing.tasks import plan_run_execute

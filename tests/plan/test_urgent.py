@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from dispatch.models import Booking
-from dispatch.planning import plan_run_apply, urgent_insertion_propose
+from dispatch.plan_apply import plan_run_apply
+from dispatch.urgent import urgent_insertion_propose
 from tests.factories import SkillFactory, certify
 from tests.routing.helpers import DOWNTOWN, NORTH, SOUTH, at, book, future_monday, job_at, tech_on
 from workorders.errors import DomainError

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from dispatch.planning import plan_run_start
+from dispatch.optimize import plan_run_start
 from routing import services
 from routing.models import PlanRun
 from technicians.roles import Role

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from dispatch.models import Booking
-from dispatch.services import booking_create
+from dispatch.services import work_order_book
 from technicians.selectors import at_local
 from tests.factories import SiteFactory, TechnicianFactory, give_shift, make_work_order
 
@@ -41,7 +41,7 @@ def job_at(point=DOWNTOWN, *, minutes=60, skills=(), priority=2, window=None, po
 
 
 def book(work_order, tech, starts_at, *, locked: bool = False) -> Booking:
-    booking = booking_create(
+    booking = work_order_book(
         actor=None, work_order=work_order, technician=tech, starts_at=starts_at
     )
     if locked:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from dispatch.demo import places
 from dispatch.models import Booking
-from dispatch.services import booking_create, work_order_change_status
+from dispatch.services import work_order_book, work_order_change_status
 from routing.travel import travel_minutes
 from technicians.models import Certification, ShiftPattern, Skill, Technician, TimeOff
 from technicians.roles import Role
@@ -324,7 +324,7 @@ class Command(BaseCommand):
                 ends = starts + timedelta(minutes=work_order.estimated_minutes)
                 if ends > shift.ends_at:
                     continue
-                booking_create(
+                work_order_book(
                     actor=None,
                     work_order=work_order,
                     technician=tech,

@@ -1,0 +1,71 @@
+"""What the board shows, read in a fixed number of queries.
+
+`dispatch.board` presents it as HTML and `dispatch.board_map` as map points; both
+read this record, neither reads the database itself.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from dispatch.lanes import TechnicianDay
+from dispatch.selectors import (
+    BoardFilters,
+    LaneBooking,
+    QueueWorkOrder,
+    board_shifts,
+    board_technicians,
+    bookings_by_technician,
+    queue_work_orders,
+)
+from technicians.selectors import ShiftWindow
+from workorders.status import Status
+
+
+@dataclass
+class BoardData:
+    day: date
+    now: datetime
+    shifts: list[ShiftWindow]
+    technician_days: list[TechnicianDay]
+    lanes: dict[int, list[LaneBooking]]
+    queue: list[QueueWorkOrder] | None
+
+    def lane_of(self, tday: TechnicianDay) -> list[LaneBooking]:
+        return self.lanes.get(tday.technician.pk, [])
+
+
+def board_data(
+    day: date,
+    filters: BoardFilters,
+    now: datetime,
+    technician_ids: Iterable[int] | None = None,
+    with_queue: bool = True,
+) -> BoardData:
+    """Every lane (or only those of `technician_ids`) and the queue, filtered."""
+    technicians = board_technicians(day, filters)
+    if technician_ids is not None:
+        technicians = technicians.filter(pk__in=list(technician_ids))
+    tdays = [TechnicianDay.of(t, day) for t in technicians]
+    lanes = bookings_by_technician(day, [tday.technician.pk for tday in tdays])
+    if filters.status:
+        lanes = {
+            tid: [b for b in bs if b.work_order.status == filters.status]
+            for tid, bs in lanes.items()
+        }
+    if filters.tier:
+        lanes = {
+            tid: [b for b in bs if b.work_order.sla_policy_id == filters.tier]
+            for tid, bs in lanes.items()
+        }
+    queue = (
+        queue_work_orders(filters) if with_queue and filters.status in ("", Status.NEW) else None
+    )
+    return BoardData(
+        day=day,
+        now=now,
+        shifts=board_shifts(day, filters),
+        technician_days=tdays,
+        lanes=lanes,
+        queue=queue,
+    )

@@ -1,0 +1,247 @@
+"""Every write of `Booking` rows, and nothing else.
+
+Placing and re-planning lanes (the board's drops), releasing a booking, applying an
+optimizer plan and the demo data all come through here; `tests/test_booking_writes.py`
+fails if any other module writes booking rows.
+
+Each change of a booking's planned time or technician goes through
+`_planned_time_changed`, and each release through `_released`: the two hooks where
+the board is told (and, next, the customer texts are queued).
+
+Callers are inside a transaction and hold the locks (work order, technicians in id
+order); these functions only write.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dispatch.lanes import PlannedBooking
+from dispatch.live import bump_board_version
+from dispatch.models import Booking
+from technicians.models import Technician
+from workorders.errors import DomainError
+from workorders.events import event_record
+from workorders.models import Event, WorkOrder
+
+
+class BookingConflict(DomainError):
+    """The technician already holds a booking in that time range."""
+
+
+@dataclass(frozen=True)
+class PlannedTime:
+    technician_id: int
+    starts_at: datetime
+    ends_at: datetime
+
+    @classmethod
+    def of(cls, booking) -> "PlannedTime":
+        return cls(booking.technician_id, booking.starts_at, booking.ends_at)
+
+    @property
+    def day(self) -> date:
+        return timezone.localdate(self.starts_at)
+
+
+def _actor_or_none(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def _planned_time_changed(*, booking: Booking, before: PlannedTime | None, cause: str) -> None:
+    """The one place a booking's new planned time is announced."""
+    after = PlannedTime.of(booking)
+    if before == after:
+        return
+    bump_board_version(after.day, *([before.day] if before else []))
+
+
+def _released(*, booking: Booking, cause: str) -> None:
+    bump_board_version(PlannedTime.of(booking).day)
+
+
+def active_booking(work_order: WorkOrder) -> Booking | None:
+    """The work order's active booking, row-locked (callers are inside a transaction).
+
+    Only the booking row is locked: technician rows are locked separately, in id order,
+    so that two dispatchers cannot deadlock."""
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .filter(work_order=work_order, state=Booking.State.ACTIVE)
+        .select_related("technician")
+        .first()
+    )
+
+
+def booking_release(*, actor, booking: Booking, work_order: WorkOrder, summary: str) -> None:
+    """Take a booking off its lane: kept as history, logged, announced."""
+    Booking.objects.filter(pk=booking.pk).update(
+        state=Booking.State.CANCELLED, updated_at=timezone.now()
+    )
+    event_record(
+        actor=actor,
+        kind=Event.Kind.UNASSIGNED,
+        summary=summary,
+        work_order=work_order,
+        technician=booking.technician,
+        before={"technician": str(booking.technician), "starts_at": booking.starts_at},
+    )
+    _released(booking=booking, cause=summary)
+
+
+def lanes_write(
+    *,
+    actor,
+    lanes: list[tuple[Technician, list[PlannedBooking]]],
+    moving: Booking | None = None,
+    cause: str,
+) -> Booking | None:
+    """Persist re-planned lanes; returns the booking created for the one being placed.
+
+    `moving` is the placed work order's previous booking (another lane or another
+    place in this one): it is kept as history and the new booking takes its place.
+    Every movable booking is parked first so that, row by row, the exclusion
+    constraint only ever sees the final, non-overlapping times. A slot taken
+    meanwhile raises `BookingConflict` (the caller's transaction rolls back)."""
+    now = timezone.now()
+    previous = {
+        planned.booking.pk: PlannedTime.of(planned.booking)
+        for _, plan in lanes
+        for planned in plan
+        if planned.booking is not None and not planned.fixed
+    }
+    parked = [*previous, *([moving.pk] if moving else [])]
+    Booking.objects.filter(pk__in=parked).update(state=Booking.State.CANCELLED, updated_at=now)
+    created = None
+    try:
+        with transaction.atomic():
+            for technician, plan in lanes:
+                for planned in plan:
+                    if planned.fixed:
+                        continue
+                    if planned.booking is None:
+                        created = Booking.objects.create(
+                            work_order_id=planned.work_order.pk,
+                            technician=technician,
+                            starts_at=planned.starts_at,
+                            ends_at=planned.ends_at,
+                            travel_minutes=planned.travel_minutes,
+                            created_by=_actor_or_none(actor),
+                        )
+                    else:
+                        Booking.objects.filter(pk=planned.booking.pk).update(
+                            starts_at=planned.starts_at,
+                            ends_at=planned.ends_at,
+                            travel_minutes=planned.travel_minutes,
+                            state=Booking.State.ACTIVE,
+                            updated_at=now,
+                        )
+    except IntegrityError as error:
+        raise BookingConflict(
+            "That time was taken a moment ago (another dispatcher?); the board has been refreshed."
+        ) from error
+    for technician, plan in lanes:
+        for planned in plan:
+            if planned.fixed:
+                continue
+            if planned.booking is None:
+                _planned_time_changed(
+                    booking=created, before=PlannedTime.of(moving) if moving else None, cause=cause
+                )
+            else:
+                planned_now = PlannedTime(technician.pk, planned.starts_at, planned.ends_at)
+                if planned_now != previous[planned.booking.pk]:
+                    booking = Booking(
+                        pk=planned.booking.pk,
+                        work_order_id=planned.work_order.pk,
+                        technician=technician,
+                        starts_at=planned.starts_at,
+                        ends_at=planned.ends_at,
+                    )
+                    _planned_time_changed(
+                        booking=booking, before=previous[planned.booking.pk], cause=cause
+                    )
+    return created
+
+
+def booking_create(
+    *,
+    actor,
+    work_order: WorkOrder,
+    technician: Technician,
+    starts_at: datetime,
+    travel_minutes: int = 0,
+    cause: str,
+) -> Booking:
+    """Book a work order at a fixed time, without the board's rules (demo data and
+    plans that were judged already). The caller sets the work order's status."""
+    ends_at = starts_at + timedelta(minutes=work_order.estimated_minutes)
+    try:
+        with transaction.atomic():
+            booking = Booking.objects.create(
+                work_order=work_order,
+                technician=technician,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                travel_minutes=travel_minutes,
+                created_by=_actor_or_none(actor),
+            )
+    except IntegrityError as error:
+        raise BookingConflict(
+            f"{technician} is already booked between {timezone.localtime(starts_at):%H:%M} and {timezone.localtime(ends_at):%H:%M}."
+        ) from error
+    _planned_time_changed(booking=booking, before=None, cause=cause)
+    return booking
+
+
+def bookings_park(bookings: list[Booking]) -> dict[int, PlannedTime]:
+    """Take bookings off their lanes for a moment (inside the caller's transaction) so a
+    plan can swap them around; each is then moved, restored or released."""
+    Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
+        state=Booking.State.CANCELLED, updated_at=timezone.now()
+    )
+    for booking in bookings:
+        booking.state = Booking.State.CANCELLED
+    return {b.pk: PlannedTime.of(b) for b in bookings}
+
+
+def booking_move(
+    *,
+    booking: Booking,
+    before: PlannedTime,
+    technician: Technician,
+    starts_at: datetime,
+    ends_at: datetime,
+    travel_minutes: int,
+    cause: str,
+) -> None:
+    """Re-activate a parked booking at its new place (raises `BookingConflict`)."""
+    booking.technician = technician
+    booking.starts_at, booking.ends_at = starts_at, ends_at
+    booking.travel_minutes = travel_minutes
+    booking.state = Booking.State.ACTIVE
+    try:
+        with transaction.atomic():
+            booking.save()
+    except IntegrityError as error:
+        raise BookingConflict(f"{technician} is already booked at that time.") from error
+    _planned_time_changed(booking=booking, before=before, cause=cause)
+
+
+def booking_restore(*, booking: Booking) -> bool:
+    """Put a parked booking back where it was; False when its slot is gone meanwhile."""
+    try:
+        with transaction.atomic():
+            booking.refresh_from_db()
+            booking.state = Booking.State.ACTIVE
+            booking.save(update_fields=["state", "updated_at"])
+    except IntegrityError:
+        return False
+    return True
+
+
+def parked_booking_release(*, booking: Booking, cause: str) -> None:
+    """A parked booking the plan takes off the board: it stays cancelled, announced."""
+    _released(booking=booking, cause=cause)
