@@ -209,7 +209,13 @@ def plan_urgent(request: HttpRequest, day: str, work_order_id: int | None = None
             work_order_id = int(request.POST.get("work_order", ""))
         except ValueError:
             work_order_id = 0
-    work_order = get_object_or_404(WorkOrder, pk=work_order_id)
+    work_order = WorkOrder.objects.filter(pk=work_order_id).first()
+    if work_order is None:
+        return _refused(
+            request,
+            the_day,
+            DomainError("That work order does not exist; choose one from the list."),
+        )
     try:
         run = urgent.urgent_insertion_propose(
             actor=request.user, work_order=work_order, day=the_day

@@ -224,4 +224,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Every login is logged at INFO by django-axes; only lockouts (WARNING) matter.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

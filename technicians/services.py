@@ -2,10 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from technicians.audit import record_technician_change
+from technicians.errors import DomainError
 from technicians.images import process_image_upload
 from technicians.models import Certification, ShiftPattern, Skill, Technician, TimeOff
 
@@ -19,10 +22,6 @@ TECHNICIAN_FIELDS = [
     "active",
     "max_daily_hours",
 ]
-
-
-class TechnicianError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -47,9 +46,34 @@ class TimeOffData:
     reason: str
 
 
+def _snapshot(technician: Technician) -> dict:
+    """Everything an edit can change, as the audit trail keeps it."""
+    profile = {name: getattr(technician, name) for name in TECHNICIAN_FIELDS}
+    profile["max_daily_hours"] = f"{Decimal(profile['max_daily_hours']):.2f}"
+    return {
+        **profile,
+        "photo": technician.photo.name or "",
+        "certifications": [
+            f"{c.skill.name} {c.level}"
+            + (f" until {c.expires_on:%Y-%m-%d}" if c.expires_on else "")
+            for c in technician.certifications.select_related("skill").order_by("skill__name")
+        ],
+        "shifts": [
+            f"{s.get_weekday_display()} {s.starts_at:%H:%M}–{s.ends_at:%H:%M}"
+            for s in technician.shifts.order_by("weekday")
+        ],
+        "time_off": [
+            f"{t.get_kind_display()} {t.starts_at.isoformat()}–{t.ends_at.isoformat()}"
+            + (f" ({t.reason})" if t.reason else "")
+            for t in technician.time_off.order_by("starts_at")
+        ],
+    }
+
+
 @transaction.atomic
 def technician_update(
     *,
+    actor,
     technician: Technician,
     data: dict,
     certifications: list[CertificationData],
@@ -61,7 +85,8 @@ def technician_update(
     technician = Technician.objects.select_for_update().get(pk=technician.pk)
     unknown = set(data) - set(TECHNICIAN_FIELDS)
     if unknown:
-        raise TechnicianError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    before = _snapshot(technician)
     for name, value in data.items():
         setattr(technician, name, value)
     technician.full_clean(exclude=["photo", "photo_thumbnail"])
@@ -73,13 +98,23 @@ def technician_update(
     _replace_certifications(technician, certifications)
     _replace_shifts(technician, shifts)
     _replace_time_off(technician, time_off)
+    after = _snapshot(technician)
+    changed = [key for key in after if before[key] != after[key]]
+    if changed:
+        record_technician_change(
+            actor=actor,
+            technician=technician,
+            summary=f"{technician} edited: {', '.join(name.replace('_', ' ') for name in changed)}",
+            before={key: before[key] for key in changed},
+            after={key: after[key] for key in changed},
+        )
     return technician
 
 
 def _replace_certifications(technician: Technician, rows: list[CertificationData]) -> None:
     skills = [row.skill.pk for row in rows]
     if len(skills) != len(set(skills)):
-        raise TechnicianError("Each skill may be certified only once.")
+        raise DomainError("Each skill may be certified only once.")
     technician.certifications.exclude(skill__in=skills).delete()
     for row in rows:
         cert, _ = Certification.objects.get_or_create(
@@ -93,7 +128,7 @@ def _replace_certifications(technician: Technician, rows: list[CertificationData
 def _replace_shifts(technician: Technician, rows: list[ShiftData]) -> None:
     days = [row.weekday for row in rows]
     if len(days) != len(set(days)):
-        raise TechnicianError("Each weekday may have only one shift.")
+        raise DomainError("Each weekday may have only one shift.")
     technician.shifts.all().delete()
     for row in rows:
         shift = ShiftPattern(

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from technicians import selectors, services
+from technicians.errors import DomainError
 from technicians.forms import (
     CertificationFormSetFactory,
     ShiftFormSetFactory,
@@ -79,6 +80,7 @@ def technician_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and all(f.is_valid() for f in formsets):
         try:
             services.technician_update(
+                actor=request.user,
                 technician=technician,
                 data={name: form.cleaned_data[name] for name in services.TECHNICIAN_FIELDS},
                 certifications=[services.CertificationData(**row) for row in _rows(certs)],
@@ -86,7 +88,7 @@ def technician_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 time_off=[services.TimeOffData(**row) for row in _rows(time_off)],
                 photo=form.cleaned_data.get("photo_upload"),
             )
-        except (services.TechnicianError, ValidationError) as error:
+        except (DomainError, ValidationError) as error:
             form.add_error(
                 None, error.messages if isinstance(error, ValidationError) else str(error)
             )

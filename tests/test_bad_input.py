@@ -121,7 +121,11 @@ def test_work_order_is_created_with_skills_and_logged(client, office):
         ),
         (
             {"window_start": "2026-11-23T14:00"},
-            "Give both ends of the customer window, or neither.",
+            "Give the end of the customer window too, or clear its start.",
+        ),
+        (
+            {"window_end": "2026-11-23T14:00"},
+            "Give the start of the customer window too, or clear its end.",
         ),
         ({"skills-0-min_level": "7"}, "Skill level must be a whole number from 1 to 5."),
         ({"skills-0-skill": "999999"}, "That skill does not exist."),
@@ -134,6 +138,7 @@ def test_bad_work_order_input_saves_nothing(client, office, overrides, message):
     response = client.post(reverse("work_order_create"), work_order_post(site, policy, **overrides))
     assert response.status_code == 400
     assert message in response.content.decode()
+    assert "workorder_" not in response.content.decode()  # no constraint names shown
     assert not WorkOrder.objects.exists() and not Event.objects.exists()
 
 

@@ -1,5 +1,6 @@
-class DomainError(Exception):
-    """A business rule refused the change; the message is shown to the user as is."""
+from technicians.errors import DomainError
+
+__all__ = ["DomainError", "IllegalTransition"]
 
 
 class IllegalTransition(DomainError):

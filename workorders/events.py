@@ -55,3 +55,17 @@ def event_record(
         after=_jsonable(after) if after is not None else None,
         reason=reason,
     )
+
+
+def record_technician_event(
+    sender, *, actor, technician, summary: str, before: dict, after: dict, **kwargs
+) -> None:
+    """Receiver of `technicians.audit.technician_changed`: one event per edit."""
+    event_record(
+        actor=actor,
+        kind=Event.Kind.TECHNICIAN_CHANGED,
+        summary=summary,
+        technician=technician,
+        before=before,
+        after=after,
+    )

@@ -104,8 +104,16 @@ class WorkOrderForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         start, end = data.get("window_start"), data.get("window_end")
-        if (start is None) != (end is None):
-            raise ValidationError("Give both ends of the customer window, or neither.")
+        # Errors go on the field that is missing, which also keeps the model's check
+        # constraint (and its technical name) out of the messages.
+        if start is not None and end is None:
+            self.add_error(
+                "window_end", "Give the end of the customer window too, or clear its start."
+            )
+        elif end is not None and start is None:
+            self.add_error(
+                "window_start", "Give the start of the customer window too, or clear its end."
+            )
         if start and end and end <= start:
             self.add_error("window_end", "The window must end after it starts.")
         return data

@@ -176,6 +176,9 @@ class WorkOrder(models.Model):
                     window_end__gt=F("window_start"),
                 ),
                 name="workorder_window_ordered",
+                violation_error_message=(
+                    "A customer window needs both a start and an end, and must end after it starts."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(estimated_minutes__gte=5, estimated_minutes__lte=24 * 60),
@@ -287,6 +290,7 @@ class Event(models.Model):
         SLA_RESUMED = "sla.resumed", "SLA resumed"
         OVERRIDE = "override", "Rule overridden"
         CUSTOMER_CHANGED = "customer.changed", "Customer changed"
+        TECHNICIAN_CHANGED = "technician.changed", "Technician changed"
         PLAN_APPLIED = "plan.applied", "Optimizer plan applied"
 
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)

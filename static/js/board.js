@@ -102,7 +102,7 @@
     const points = [];
     data.technicians.forEach(function (t) {
       points.push([t.lat, t.lng]);
-      L.circleMarker([t.lat, t.lng], { radius: 6, color: "#16213a", fillColor: "#3d6fd6", fillOpacity: 0.9, weight: 2 })
+      L.circleMarker([t.lat, t.lng], { radius: 6, color: "#16213a", fillColor: "#3d6fd6", fillOpacity: 0.9, weight: 2, className: "tech-marker" })
         .bindTooltip(textTooltip(t.name + " — " + t.detail)).addTo(layer);
     });
     data.jobs.forEach(function (j) {

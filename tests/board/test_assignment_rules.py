@@ -6,6 +6,7 @@ import pytest
 
 from dispatch.assignment import AssignmentRefused, NeedsConfirmation, board_assign, board_unassign
 from dispatch.models import Booking
+from dispatch.rules import ProblemCode
 from technicians.models import TimeOff
 from tests.board.helpers import board_day, hvac, job, local, technician
 from tests.factories import SLAPolicyFactory
@@ -42,14 +43,14 @@ def test_qualified_technician_gets_the_job_at_shift_start_plus_travel(dispatcher
 
 
 @pytest.mark.parametrize(
-    ("certs", "message"),
+    ("certs", "message", "code"),
     [
-        ([], "has no HVAC skill"),
-        ([("level", 1)], "has HVAC level 1, the job needs 2"),
-        ([("expired", 3)], "HVAC certification expired on"),
+        ([], "has no HVAC skill", ProblemCode.MISSING_SKILL),
+        ([("level", 1)], "has HVAC level 1, the job needs 2", ProblemCode.MISSING_SKILL),
+        ([("expired", 3)], "HVAC certification expired on", ProblemCode.EXPIRED_CERTIFICATION),
     ],
 )
-def test_skill_and_certification_are_hard_stops(dispatcher, certs, message):
+def test_skill_and_certification_are_hard_stops(dispatcher, certs, message, code):
     day, skill = board_day(), hvac()
     skills = []
     for kind, level in certs:
@@ -59,6 +60,7 @@ def test_skill_and_certification_are_hard_stops(dispatcher, certs, message):
     with pytest.raises(AssignmentRefused, match=message) as refusal:
         assign(dispatcher, work_order, tech)
     assert not refusal.value.overridable  # a dispatcher cannot override
+    assert [p.code for p in refusal.value.problems] == [code]  # decided by code, not text
     assert not Booking.objects.exists()
     work_order.refresh_from_db()
     assert work_order.status == "new" and work_order.events.count() == 1
@@ -155,6 +157,7 @@ def test_manager_overrides_a_hard_stop_with_a_reason(manager, dispatcher):
     override = work_order.events.get(kind=Event.Kind.OVERRIDE)
     assert override.actor == manager and "Renewal exam passed" in override.reason
     assert "expired" in override.after["problems"][0]
+    assert override.after["codes"] == [ProblemCode.EXPIRED_CERTIFICATION]
 
 
 def test_reorder_within_a_lane_replans_every_booking(dispatcher):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from dispatch.live import board_version
 from dispatch.models import Booking
 from dispatch.optimize import plan_run_start
 from dispatch.plan_apply import plan_run_apply, plan_run_discard
@@ -51,11 +52,13 @@ def _lane(work_order):
     return booking.technician_id, booking.starts_at
 
 
-def test_accept_applies_every_move(solved, dispatcher, django_capture_on_commit_callbacks):
+def test_accept_applies_every_move(solved, dispatcher, day, django_capture_on_commit_callbacks):
     run = solved["run"]
     changes = {c["work_order"]: c for c in run.proposal["changes"]}
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    version_before = board_version(day)
+    with django_capture_on_commit_callbacks(execute=True):
         outcome = plan_run_apply(actor=dispatcher, run=run)
+    assert board_version(day) > version_before  # open boards refresh
 
     assert outcome.refused == [] and len(outcome.applied) == 3
     for key in ("north_job", "south_job", "fresh"):
@@ -70,7 +73,7 @@ def test_accept_applies_every_move(solved, dispatcher, django_capture_on_commit_
     assert Event.objects.filter(kind=Event.Kind.PLAN_APPLIED).count() == 3
     run.refresh_from_db()
     assert run.status == "applied" and run.decided_by == dispatcher
-    assert run.outcome["applied"] and callbacks  # board version bumped on commit
+    assert run.outcome["applied"]
 
 
 def test_stale_move_is_refused_and_listed(solved, dispatcher, day):
@@ -143,3 +146,20 @@ def test_discard_changes_nothing(solved, dispatcher):
     assert run.status == "discarded"
     with pytest.raises(DomainError):
         plan_run_apply(actor=dispatcher, run=run)
+
+
+def test_time_off_added_since_the_run_refuses_the_moves_into_it(solved, dispatcher, day):
+    """A technician who fell ill after the plan was made gets none of its moves."""
+    run = solved["run"]
+    changes = {c["work_order"]: c for c in run.proposal["changes"]}
+    target = changes[solved["fresh"].pk]["to"]
+    from technicians.models import TimeOff
+
+    TimeOff.objects.create(
+        technician_id=target["technician"], kind="sick", starts_at=at(day, 0), ends_at=at(day, 23)
+    )
+    outcome = plan_run_apply(actor=dispatcher, run=run)
+    refused = " ".join(outcome.refused)
+    assert f"{solved['fresh'].number}:" in refused and "sick" in refused.lower()
+    assert "added since the plan was made" in refused
+    assert not Booking.objects.filter(work_order=solved["fresh"], state="active").exists()
