@@ -13,16 +13,7 @@ from workorders.models import Event
 
 pytestmark = pytest.mark.django_db
 
-PROFILE = [
-    "display_name",
-    "phone",
-    "team",
-    "home_address",
-    "home_latitude",
-    "home_longitude",
-    "active",
-    "max_daily_hours",
-]
+PROFILE = services.TECHNICIAN_FIELDS
 
 
 def _update(actor, tech, **changes):
