@@ -36,7 +36,7 @@ def track_html(views, urls: BoardUrls) -> SafeString:
         pk = wo.pk
         number = escape(wo.number)
         starts, ends = _hhmm(booking.starts_at, zone), _hhmm(booking.ends_at, zone)
-        classes = f"stop sla-{view.sla.value} status-{wo.status} " + (
+        classes = f"booking sla-{view.sla.value} status-{wo.status} " + (
             "started" if view.started else "draggable"
         )
         title = escape(
@@ -46,8 +46,8 @@ def track_html(views, urls: BoardUrls) -> SafeString:
         parts.append(
             f'<li class="{classes}" data-work-order="{pk}" style="margin-left:{view.margin_pct}%;width:{view.width_pct}%" title="{title}">'
             f'<span class="travel" style="width:{view.travel_pct_of_booking}%"></span>'
-            f'<span class="stop-label"><a href="{job_url}" hx-get="{job_url}" hx-target="#board-dialog-body">{number}</a> '
-            f'<span class="stop-time">{starts}</span></span></li>'
+            f'<span class="booking-label"><a href="{job_url}" hx-get="{job_url}" hx-target="#board-dialog-body">{number}</a> '
+            f'<span class="booking-time">{starts}</span></span></li>'
         )
     return mark_safe("".join(parts))  # every interpolated text is escaped above
 

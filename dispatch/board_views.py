@@ -123,7 +123,13 @@ def board_poll(request: HttpRequest, day: date) -> HttpResponse:
         known = -1
     current = board_version(day)
     if current is None:
-        response = render(request, "dispatch/board_live.html", {"paused": True})
+        # Changes made meanwhile cannot be announced: the board forgets its version so
+        # that the first poll after Redis is back refreshes everything.
+        response = render(
+            request,
+            "dispatch/board_paused.html",
+            {"day": day, "version": -1, "filter_query": _filter_query(request)},
+        )
         response["HX-Trigger"] = "live-paused"
         return response
     if current == known:
