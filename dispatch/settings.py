@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "technicians.roles.roles_context",
+                "dispatch.dashboard.context.dashboard_nav",
             ],
         },
     },

@@ -28,6 +28,9 @@ MATRIX = [
     ("get", "technician_list", None, OFFICE_READ),
     ("get", "technician_edit", "technician", {OF, M, A}),
     ("get", "my_jobs", None, {T}),
+    ("get", "dashboard", None, {M, A, D}),
+    ("get", "dashboard_work_orders", None, {M, A, D}),
+    ("get", "dashboard_export", "table", {M, A, D}),
 ]
 
 
@@ -38,6 +41,7 @@ def objects():
         "work_order": work_order.pk,
         "customer": work_order.customer_id,
         "technician": TechnicianFactory().pk,
+        "table": "tiers",
     }
 
 

@@ -166,6 +166,11 @@ class WorkOrder(models.Model):
         indexes = [
             models.Index(fields=["status", "resolution_due_at"]),
             models.Index(fields=["response_due_at"]),
+            # Dashboard: the cohort of a date range, and follow-up visits to a site.
+            models.Index(fields=["created_at"], name="workorder_created_at"),
+            models.Index(
+                fields=["site", "job_type", "created_at"], name="workorder_site_job_created"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -305,6 +310,7 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["kind", "occurred_at"], name="event_kind_occurred")]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.summary}"

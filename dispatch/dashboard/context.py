@@ -1,0 +1,13 @@
+"""Navigation entries of the dashboard and the SLA alerts, for templates/base.html."""
+
+from django.http import HttpRequest
+
+from dispatch.dashboard.roles import DASHBOARD_ROLES
+from technicians.roles import has_role
+
+
+def dashboard_nav(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not has_role(user, DASHBOARD_ROLES):
+        return {"dashboard_nav": None}
+    return {"dashboard_nav": {"dashboard": True}}
