@@ -8,6 +8,7 @@ from dispatch import views as dispatch_views
 from dispatch.converters import IsoDateConverter
 from dispatch.dashboard import views as dashboard_views
 from technicians import views as technician_views
+from workorders import alert_views
 from workorders import views as workorder_views
 
 register_converter(IsoDateConverter, "isodate")
@@ -68,6 +69,12 @@ urlpatterns = [
         "dashboard/export/<slug:table>.csv",
         dashboard_views.dashboard_export,
         name="dashboard_export",
+    ),
+    path("alerts/", alert_views.sla_alert_list, name="sla_alert_list"),
+    path(
+        "alerts/<int:pk>/acknowledge/",
+        alert_views.sla_alert_acknowledge,
+        name="sla_alert_acknowledge",
     ),
     path("", include("dispatch.plan_urls")),
     path("admin/", admin.site.urls),

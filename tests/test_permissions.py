@@ -6,6 +6,7 @@ from django.urls import reverse
 from dispatch.models import Booking
 from technicians.roles import Role
 from tests.factories import TechnicianFactory, make_work_order
+from workorders.models import SLAAlert
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,8 @@ MATRIX = [
     ("get", "dashboard", None, {M, A, D}),
     ("get", "dashboard_work_orders", None, {M, A, D}),
     ("get", "dashboard_export", "table", {M, A, D}),
+    ("get", "sla_alert_list", None, {M, A, D}),
+    ("post", "sla_alert_acknowledge", "alert", {M, A, D}),
 ]
 
 
@@ -42,6 +45,9 @@ def objects():
         "customer": work_order.customer_id,
         "technician": TechnicianFactory().pk,
         "table": "tiers",
+        "alert": SLAAlert.objects.create(
+            work_order=work_order, target="response", level="at_risk", due_at=work_order.created_at
+        ).pk,
     }
 
 
