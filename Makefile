@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
-SEED_ARGS ?= --technicians 40 --work-orders 300 --seed 1
+SEED_ARGS ?= --technicians 40 --work-orders 300 --seed 1 --history-days 60
 
 # Find services (or start private ones) and export DATABASE_URL / REDIS_URL.
 WITH_SERVICES = envs="$$(scripts/ensure-services.sh)" && eval "$$envs"
