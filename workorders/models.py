@@ -171,6 +171,11 @@ class WorkOrder(models.Model):
             models.Index(
                 fields=["site", "job_type", "created_at"], name="workorder_site_job_created"
             ),
+            models.Index(
+                fields=["site", "job_type", "resolved_at"],
+                condition=Q(status="completed"),
+                name="workorder_site_job_resolved",
+            ),
             # The SLA alert sweep: clocks still running against a target.
             models.Index(
                 fields=["response_at_risk_at"],

@@ -367,14 +367,21 @@ def _shift(f: DashboardFilters, select: str, output_field):
 
 def technicians(f: DashboardFilters) -> list[TechnicianRow]:
     """Per technician over the range: visits, wrench time (booked job time), drive time,
-    and rostered shift time (weekly pattern with dated exceptions; time off not deducted)."""
-    visits = Booking.objects.filter(sql.visit_scope(f), technician=OuterRef("pk")).values(
-        "technician"
-    )
+    and rostered shift time (weekly pattern with dated exceptions; time off not deducted).
 
-    def per_technician(aggregate):
-        return Subquery(visits.annotate(value=aggregate).values("value"))
-
+    Two queries: the range's visits grouped by technician (one pass over the bookings'
+    time index), and the technicians with their rostered time; joined on the id."""
+    visits = {
+        row["technician_id"]: row
+        for row in Booking.objects.filter(sql.visit_scope(f))
+        .values("technician_id")
+        .annotate(
+            jobs=Count("pk"),
+            wrench=Sum(sql.MinutesBetween(F("starts_at"), F("ends_at"))),
+            drive=Sum("travel_minutes"),
+        )
+        .order_by()
+    }
     techs = Technician.objects.all()
     if f.team:
         techs = techs.filter(team=f.team)
@@ -382,30 +389,22 @@ def technicians(f: DashboardFilters) -> list[TechnicianRow]:
         techs = techs.filter(pk=f.technician)
     rows = (
         techs.annotate(
-            jobs=Coalesce(per_technician(Count("pk")), 0),
-            wrench=Coalesce(
-                per_technician(Sum(sql.MinutesBetween(F("starts_at"), F("ends_at")))),
-                0.0,
-                output_field=FloatField(),
-            ),
-            drive=Coalesce(per_technician(Sum("travel_minutes")), 0),
             shift_minutes=_shift(f, SHIFT_MINUTES, FloatField()),
             shift_days=_shift(f, "COUNT(*)", IntegerField()),
         )
-        .filter(Q(active=True) | Q(jobs__gt=0))
+        .filter(Q(active=True) | Q(pk__in=list(visits)))
         .order_by("display_name", "pk")
-        .values(
-            "pk", "display_name", "team", "jobs", "wrench", "drive", "shift_minutes", "shift_days"
-        )
+        .values("pk", "display_name", "team", "shift_minutes", "shift_days")
     )
+    empty = {"jobs": 0, "wrench": 0.0, "drive": 0}
     return [
         TechnicianRow(
             technician_id=row["pk"],
             name=row["display_name"],
             team=row["team"],
-            jobs=row["jobs"],
-            wrench_minutes=float(row["wrench"]),
-            drive_minutes=float(row["drive"]),
+            jobs=visits.get(row["pk"], empty)["jobs"],
+            wrench_minutes=float(visits.get(row["pk"], empty)["wrench"] or 0),
+            drive_minutes=float(visits.get(row["pk"], empty)["drive"] or 0),
             shift_minutes=float(row["shift_minutes"]),
             shift_days=row["shift_days"],
         )

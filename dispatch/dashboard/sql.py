@@ -1,7 +1,10 @@
 """SQL building blocks of the dashboard: scopes shared by every panel, and expressions."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     DateTimeField,
@@ -164,3 +167,13 @@ def is_repeat_visit() -> Exists:
             resolved_at__gte=shifted(OuterRef("created_at"), -timedelta(days=FOLLOW_UP_DAYS)),
         )
     )
+
+
+@contextmanager
+def read_panels() -> Iterator[None]:
+    """One read transaction for all panels, without PostgreSQL's JIT compiler: the
+    correlated subqueries look expensive to the planner, which then spends ~40 ms per
+    query compiling code for a few thousand rows."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        yield
