@@ -8,18 +8,18 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
-SEED_ARGS ?= --technicians 40 --work-orders 300 --seed 1
+SEED_ARGS ?= --technicians 40 --work-orders 300 --seed 1 --history-days 60
 
 # Find services (or start private ones) and export DATABASE_URL / REDIS_URL.
 WITH_SERVICES = envs="$$(scripts/ensure-services.sh)" && eval "$$envs"
 
-.PHONY: help venv demo test lint format bench bench-board bench-solver services-stop services-clean clean
+.PHONY: help venv demo test lint format bench bench-board bench-dashboard bench-solver services-stop services-clean clean
 
 help:
 	@echo "make demo          install, start services, migrate, load demo data, run web + worker + beat"
 	@echo "make test          the whole test suite (PostgreSQL, Redis, Celery, Chromium)"
 	@echo "make lint          ruff (lint + format check) and import-linter contracts"
-	@echo "make bench         speed figures of the board and the solver"
+	@echo "make bench         speed figures of the board, the dashboard and the solver"
 	@echo "make bench-solver  solver quality on Solomon / Homberger against VROOM and PyVRP"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -59,10 +59,13 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: bench-board bench-solver
+bench: bench-board bench-dashboard bench-solver
 
 bench-board: $(STAMP)
 	@$(WITH_SERVICES) && $(PYTHON) bench/board.py
+
+bench-dashboard: $(STAMP)
+	@$(WITH_SERVICES) && $(PYTHON) bench/dashboard.py
 
 bench-solver: $(STAMP)
 	@$(PYTHON) -m pip install -q -c requirements.lock -e '.[bench]' && \

@@ -245,3 +245,40 @@ def booking_restore(*, booking: Booking) -> bool:
 def parked_booking_release(*, booking: Booking, cause: str) -> None:
     """A parked booking the plan takes off the board: it stays cancelled, announced."""
     _released(booking=booking, cause=cause)
+
+
+@dataclass(frozen=True)
+class PastBooking:
+    """A booking of work already done (demo history)."""
+
+    work_order: WorkOrder
+    technician: Technician
+    starts_at: datetime
+    ends_at: datetime
+    travel_minutes: int
+    booked_at: datetime
+    finished_at: datetime
+
+
+def bookings_record_past(*, actor, rows: list[PastBooking]) -> list[Booking]:
+    """Write the bookings of past, finished work in bulk (demo history, thousands of
+    rows). No hook runs: the past is announced to neither boards nor customers. The
+    database constraints still hold (no overlaps, one active booking per work order)."""
+    bookings = Booking.objects.bulk_create(
+        [
+            Booking(
+                work_order=row.work_order,
+                technician=row.technician,
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+                travel_minutes=row.travel_minutes,
+                created_by=_actor_or_none(actor),
+            )
+            for row in rows
+        ]
+    )
+    # created_at is auto_now_add: set when the job was really booked (time to assign).
+    for booking, row in zip(bookings, rows, strict=True):
+        booking.created_at, booking.updated_at = row.booked_at, row.finished_at
+    Booking.objects.bulk_update(bookings, ["created_at", "updated_at"], batch_size=1000)
+    return bookings

@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "technicians.roles.roles_context",
+                "dispatch.dashboard.context.dashboard_nav",
             ],
         },
     },
@@ -200,6 +201,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Fails plan runs whose worker died mid-solve and was never restarted.
     "routing-plan-runs-sweep": {"task": "routing.tasks.plan_runs_sweep", "schedule": 60.0},
+    # Raises SLA alerts for work orders crossing "at risk" or "breached" (idempotent).
+    "workorders-sla-alerts-sweep": {"task": "workorders.tasks.sla_alerts_sweep", "schedule": 60.0},
     # Looks up sites saved without coordinates (only when GEOCODER_DOMAIN is set).
     "routing-geocode-pending-sites": {
         "task": "routing.tasks.geocode_pending_sites",

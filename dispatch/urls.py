@@ -6,7 +6,9 @@ from django.urls import include, path, re_path, register_converter
 from dispatch import board_views
 from dispatch import views as dispatch_views
 from dispatch.converters import IsoDateConverter
+from dispatch.dashboard import views as dashboard_views
 from technicians import views as technician_views
+from workorders import alert_views
 from workorders import views as workorder_views
 
 register_converter(IsoDateConverter, "isodate")
@@ -56,6 +58,23 @@ urlpatterns = [
         rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$",
         dispatch_views.media_file,
         name="media_file",
+    ),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path(
+        "dashboard/work-orders/",
+        dashboard_views.dashboard_work_orders,
+        name="dashboard_work_orders",
+    ),
+    path(
+        "dashboard/export/<slug:table>.csv",
+        dashboard_views.dashboard_export,
+        name="dashboard_export",
+    ),
+    path("alerts/", alert_views.sla_alert_list, name="sla_alert_list"),
+    path(
+        "alerts/<int:pk>/acknowledge/",
+        alert_views.sla_alert_acknowledge,
+        name="sla_alert_acknowledge",
     ),
     path("", include("dispatch.plan_urls")),
     path("admin/", admin.site.urls),

@@ -8,6 +8,7 @@ from dispatch.models import Booking
 from routing.models import PlanRun
 from technicians.roles import Role
 from tests.factories import TechnicianFactory, make_work_order
+from workorders.models import SLAAlert
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +48,11 @@ MATRIX = [
     ("get", "plan_run_progress", "plan_run", PLAN),
     ("post", "plan_run_accept", "plan_run", PLAN),
     ("post", "plan_run_discard", "plan_run", PLAN),
+    ("get", "dashboard", None, {M, A, D}),
+    ("get", "dashboard_work_orders", None, {M, A, D}),
+    ("get", "dashboard_export", "table", {M, A, D}),
+    ("get", "sla_alert_list", None, {M, A, D}),
+    ("post", "sla_alert_acknowledge", "alert", {M, A, D}),
 ]
 
 
@@ -63,6 +69,15 @@ def objects():
         "day_text": [day.isoformat()],
         "day_job": [day, work_order.pk],
         "plan_run": [run.pk],
+        "table": ["tiers"],
+        "alert": [
+            SLAAlert.objects.create(
+                work_order=work_order,
+                target="response",
+                level="at_risk",
+                due_at=work_order.created_at,
+            ).pk
+        ],
     }
 
 

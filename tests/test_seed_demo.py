@@ -66,3 +66,22 @@ def test_a_later_day_gets_its_own_board():
         count = todays.count()
         call_command("seed_demo", technicians=8, work_orders=40, seed=1)
         assert todays.count() == count  # and the same day stays as it is
+
+
+def test_history_is_lived_in_and_idempotent():
+    from dispatch.dashboard import kpis
+    from dispatch.dashboard.filters import DashboardFilters
+    from workorders.models import Event
+
+    call_command("seed_demo", technicians=6, work_orders=10, seed=1, history_days=8)
+    history = WorkOrder.objects.filter(billing_reference__startswith="HIST-")
+    counts = (history.count(), Booking.objects.count(), Event.objects.count())
+    assert counts[0] > 20
+    assert not history.exclude(status="completed").exists()
+    assert not history.filter(resolved_at__isnull=True).exists()
+    assert Booking.objects.filter(work_order__in=history).count() == counts[0]
+    f = DashboardFilters.default()
+    assert kpis.wrong_skill_visit_count(f) == 0
+    assert kpis.quality(f).completed >= counts[0]
+    call_command("seed_demo", technicians=6, work_orders=10, seed=1, history_days=8)
+    assert (history.count(), Booking.objects.count(), Event.objects.count()) == counts

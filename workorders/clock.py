@@ -1,6 +1,8 @@
 """The SLA clock of a work order: glue between the model and workorders.sla."""
 
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -102,3 +104,50 @@ def sla_state_filter(state: SLAState, now: datetime | None = None) -> tuple[dict
         case _:
             condition = Q(status=Status.CANCELLED)
     return annotations, condition
+
+
+class SLATarget(StrEnum):
+    RESPONSE = "response"
+    RESOLUTION = "resolution"
+
+    @property
+    def label(self) -> str:
+        return {"response": "Response", "resolution": "Resolution"}[self.value]
+
+
+@dataclass(frozen=True)
+class TargetConditions:
+    """SQL conditions on one SLA target of a work order; `clock` names the annotation
+    holding the moment the clock is judged at (see `clock_annotation`)."""
+
+    met: Q
+    breached: Q
+    at_risk: Q
+    pending: Q
+
+
+def clock_annotation(now: datetime | None = None) -> dict:
+    """{"sla_clock": …}: now, or the moment a paused clock stopped (mirrors evaluate_state)."""
+    return {"sla_clock": _clock_expression(now or timezone.now())}
+
+
+def target_conditions(target: SLATarget) -> TargetConditions:
+    """Met / breached / at risk / pending of one target, mirroring evaluate_state per target.
+
+    Cancelled work orders are not excluded here; callers scope their querysets."""
+    done = "responded_at" if target == SLATarget.RESPONSE else "resolved_at"
+    due = f"{target.value}_due_at"
+    warn = f"{target.value}_at_risk_at"
+    return TargetConditions(
+        met=Q(**{f"{done}__isnull": False, f"{done}__lte": F(due)}),
+        breached=Q(**{f"{done}__isnull": False, f"{done}__gt": F(due)})
+        | Q(**{f"{done}__isnull": True, f"{due}__lt": F("sla_clock")}),
+        at_risk=Q(
+            **{
+                f"{done}__isnull": True,
+                f"{warn}__lte": F("sla_clock"),
+                f"{due}__gte": F("sla_clock"),
+            }
+        ),
+        pending=Q(**{f"{done}__isnull": True, f"{warn}__gt": F("sla_clock")}),
+    )

@@ -166,6 +166,27 @@ class WorkOrder(models.Model):
         indexes = [
             models.Index(fields=["status", "resolution_due_at"]),
             models.Index(fields=["response_due_at"]),
+            # Dashboard: the cohort of a date range, and follow-up visits to a site.
+            models.Index(fields=["created_at"], name="workorder_created_at"),
+            models.Index(
+                fields=["site", "job_type", "created_at"], name="workorder_site_job_created"
+            ),
+            models.Index(
+                fields=["site", "job_type", "resolved_at"],
+                condition=Q(status="completed"),
+                name="workorder_site_job_resolved",
+            ),
+            # The SLA alert sweep: clocks still running against a target.
+            models.Index(
+                fields=["response_at_risk_at"],
+                condition=Q(responded_at__isnull=True),
+                name="workorder_response_running",
+            ),
+            models.Index(
+                fields=["resolution_at_risk_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="workorder_resolution_running",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -292,6 +313,8 @@ class Event(models.Model):
         CUSTOMER_CHANGED = "customer.changed", "Customer changed"
         TECHNICIAN_CHANGED = "technician.changed", "Technician changed"
         PLAN_APPLIED = "plan.applied", "Optimizer plan applied"
+        SLA_ALERT_RAISED = "sla.alert", "SLA alert raised"
+        SLA_ALERT_ACKNOWLEDGED = "sla.alert_ack", "SLA alert acknowledged"
 
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -314,6 +337,55 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["kind", "occurred_at"], name="event_kind_occurred")]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.summary}"
+
+
+class SLAAlert(models.Model):
+    """A work order crossed "at risk" or "breached" on one SLA target.
+
+    One row per (work order, target, level), enforced by the database, so the
+    every-minute sweep can run any number of times without duplicating an alert."""
+
+    class Target(models.TextChoices):
+        RESPONSE = "response", "Response"
+        RESOLUTION = "resolution", "Resolution"
+
+    class Level(models.TextChoices):
+        AT_RISK = "at_risk", "At risk"
+        BREACHED = "breached", "Breached"
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="sla_alerts")
+    target = models.CharField(max_length=10, choices=Target.choices)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    due_at = models.DateTimeField(help_text="The due (or at-risk) time that was crossed.")
+    raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = "SLA alert"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_order", "target", "level"], name="sla_alert_once_per_level"
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | Q(acknowledged_at__gte=F("raised_at")),
+                name="sla_alert_acknowledged_after_raised",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-raised_at"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="sla_alert_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_order_id} {self.target} {self.level}"

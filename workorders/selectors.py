@@ -4,7 +4,7 @@ from django.db.models import Case, F, Q, QuerySet, When
 from django.utils import timezone
 
 from workorders.clock import sla_state_filter
-from workorders.models import Customer, Event, WorkOrder
+from workorders.models import Customer, Event, SLAAlert, WorkOrder
 from workorders.sla import SLAState
 
 
@@ -67,3 +67,16 @@ def work_order_detail(pk: int) -> WorkOrder:
 
 def work_order_events(work_order: WorkOrder) -> QuerySet[Event]:
     return work_order.events.select_related("actor", "technician").order_by("-occurred_at", "-id")
+
+
+def open_sla_alert_count() -> int:
+    return SLAAlert.objects.filter(acknowledged_at__isnull=True).count()
+
+
+def sla_alert_list(*, include_acknowledged: bool = False) -> QuerySet[SLAAlert]:
+    qs = SLAAlert.objects.select_related(
+        "work_order__customer", "work_order__sla_policy", "acknowledged_by"
+    )
+    if not include_acknowledged:
+        qs = qs.filter(acknowledged_at__isnull=True)
+    return qs.order_by("acknowledged_at", "-raised_at", "-pk")

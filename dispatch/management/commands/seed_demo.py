@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from dispatch.demo import places
+from dispatch.demo import history, places
 from dispatch.models import Booking
 from dispatch.services import work_order_book, work_order_change_status
 from routing.travel import travel_minutes
@@ -54,12 +54,22 @@ class Command(BaseCommand):
         parser.add_argument("--technicians", type=int, default=40)
         parser.add_argument("--work-orders", type=int, default=300)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=0,
+            help="Also fill this many past days with completed work (dashboard history).",
+        )
 
-    def handle(self, *args, technicians: int, work_orders: int, seed: int, **options):
+    def handle(
+        self, *args, technicians: int, work_orders: int, seed: int, history_days: int, **options
+    ):
         if not 1 <= technicians <= 999:
             raise CommandError("--technicians must be between 1 and 999.")
         if not 0 <= work_orders <= 100_000:
             raise CommandError("--work-orders must be between 0 and 100000.")
+        if not 0 <= history_days <= 400:
+            raise CommandError("--history-days must be between 0 and 400.")
         rng = random.Random(seed)
         self._password_hash = make_password(DEMO_PASSWORD)
         today = timezone.localdate()
@@ -69,12 +79,14 @@ class Command(BaseCommand):
             policies = self._sla_policies()
             techs = self._technicians(rng, technicians, skills, today)
             created = self._work_orders(rng, work_orders, skills, policies, today)
+        added = history.build_history(days=history_days, today=today, seed=seed)
         with transaction.atomic():
             booked = self._book_today(rng, self._to_book(created, today), techs, today)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(techs)} technicians, {WorkOrder.objects.count()} work orders "
-                f"({len(created)} new, {booked} booked for {today:%a %Y-%m-%d})."
+                f"({len(created)} new, {booked} booked for {today:%a %Y-%m-%d}; "
+                f"{added} completed in the last {history_days} days added)."
             )
         )
 

@@ -1,0 +1,198 @@
+"""Every dashboard figure on a small company whose right answers are worked out by hand,
+and every figure's drill-down lists exactly the work orders it counts."""
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dispatch.dashboard import kpis
+from dispatch.dashboard.drilldown import CONDITIONS, drilldown_work_orders
+from dispatch.dashboard.filters import DashboardFilters
+from tests.dashboard.helpers import always_open_policy, job
+from tests.factories import SiteFactory, SkillFactory, TechnicianFactory, certify, give_shift
+from workorders.models import Event, WorkOrder
+
+pytestmark = pytest.mark.django_db
+
+CHICAGO = ZoneInfo("America/Chicago")
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=CHICAGO)  # a Tuesday
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=CHICAGO)
+
+
+@pytest.fixture
+def company():
+    platinum = always_open_policy("Platinum", 60, 240)
+    gold = always_open_policy("Gold", 120, 480)
+    skill = SkillFactory(code="hvac", name="HVAC")
+    t1 = TechnicianFactory(display_name="Ann", team="North")
+    t2 = TechnicianFactory(display_name="Bob", team="South")
+    certify(t1, skill, level=2)
+    certify(t2, skill, level=3, expires_on=date(2026, 3, 1))  # expired before Bob's visit
+    give_shift(t1, weekday=0, starts=time(8), ends=time(17))  # Mondays: Mar 2 and Mar 9
+    repeat_site = SiteFactory()
+    jobs = {
+        "a": job(
+            received=at(2, 9),
+            policy=platinum,
+            skills=[(skill, 1)],
+            responded_after=30,
+            resolved_after=120,
+            technician=t1,
+            booked_after=10,
+            window=(at(2, 9), at(2, 10)),
+        ),
+        "b": job(
+            received=at(3, 9),
+            policy=platinum,
+            responded_after=90,
+            resolved_after=300,
+            technician=t1,
+            booked_after=20,
+            window=(at(3, 10), at(3, 12)),
+            pause_reason="Customer not home",
+        ),
+        "c": job(received=at(10, 11, 10), policy=platinum),  # response at risk now
+        "d": job(received=datetime(2026, 2, 20, 9, tzinfo=CHICAGO), policy=platinum),
+        "f": job(
+            received=at(4, 10),
+            policy=gold,
+            site=repeat_site,
+            skills=[(skill, 2)],
+            responded_after=60,
+            resolved_after=400,
+            technician=t2,
+            booked_after=30,
+        ),
+        "g": job(received=at(6, 10), policy=gold, site=repeat_site, responded_after=200),
+    }
+    cancelled = job(received=at(10, 11, 10), policy=platinum)
+    WorkOrder.objects.filter(pk=cancelled.pk).update(status="cancelled")
+    Event.objects.create(
+        kind=Event.Kind.OVERRIDE, work_order=jobs["b"], summary="override", occurred_at=at(3, 9)
+    )
+    return {"jobs": jobs, "t1": t1, "t2": t2, "platinum": platinum, "gold": gold}
+
+
+@pytest.fixture
+def f():
+    return DashboardFilters(start=date(2026, 3, 1), end=date(2026, 3, 10), now=NOW)
+
+
+def test_sla_attainment_by_tier_and_at_risk_now(company, f):
+    platinum, gold = kpis.sla_by_tier(f)
+    assert platinum.tier == "Platinum" and gold.tier == "Gold"
+    assert platinum.received == 3
+    assert (platinum.response.met, platinum.response.breached, platinum.response.pending) == (
+        1,
+        1,
+        1,
+    )
+    assert platinum.response.at_risk_now == 1  # job c; d is breached, not at risk
+    assert (platinum.resolution.met, platinum.resolution.breached) == (1, 1)
+    assert platinum.resolution.attainment == 0.5
+    assert (gold.response.met, gold.response.breached) == (1, 1)
+    assert (gold.resolution.met, gold.resolution.breached, gold.resolution.pending) == (1, 1, 0)
+    total = kpis.sla_total([platinum, gold])
+    assert total.received == 5 and total.response.breached == 2
+
+
+def test_breaches_are_ordered_by_lateness_with_pause_reasons(company, f):
+    rows = list(kpis.breaches(f))
+    jobs = company["jobs"]
+    # g: resolution due Mar 6 18:00, still open at Mar 10 12:00 → the latest by far.
+    assert [wo.pk for wo in rows] == [jobs["g"].pk, jobs["b"].pk]
+    assert rows[1].minutes_late == pytest.approx(60)  # resolved 300 min after, due at 240
+    assert rows[1].pause_reasons == "Customer not home" and rows[1].pause_count == 1
+
+
+def test_time_to_assign_and_arrive_median_and_p90(company, f):
+    speed = kpis.speed(f)
+    assert speed.assign.count == 3
+    assert speed.assign.median_minutes == pytest.approx(20)
+    assert speed.assign.p90_minutes == pytest.approx(28)  # percentile_cont over 10, 20, 30
+    assert speed.arrive.count == 4
+    assert speed.arrive.median_minutes == pytest.approx(75)
+    assert speed.arrive.p90_minutes == pytest.approx(167)
+
+
+def test_first_time_fix_and_repeat_visits(company, f):
+    quality = kpis.quality(f)
+    assert (quality.received, quality.completed) == (5, 3)
+    assert quality.fixed_first_time == 2  # f needed a follow-up (g, same site and job type)
+    assert quality.repeat_visits == 1
+
+
+def test_on_time_arrival_uses_the_planned_start(company, f):
+    arrivals = kpis.arrivals(f)
+    assert arrivals.planned is True
+    assert (arrivals.with_window, arrivals.on_time, arrivals.early, arrivals.late) == (2, 1, 1, 0)
+
+
+def test_technician_utilisation_drive_and_wrench(company, f):
+    rows = {row.name: row for row in kpis.technicians(f)}
+    ann = rows["Ann"]
+    assert (ann.jobs, ann.wrench_minutes, ann.drive_minutes) == (2, 120, 30)
+    assert (ann.shift_days, ann.shift_minutes) == (2, 18 * 60)
+    assert ann.utilisation == pytest.approx(120 / 1080)
+    assert ann.jobs_per_day == 1
+    assert rows["Bob"].shift_minutes == 0 and rows["Bob"].utilisation is None
+
+
+def test_wrong_skill_visits_and_overrides(company, f):
+    assert kpis.wrong_skill_visit_count(f) == 1  # Bob's certification expired on Mar 1
+    activity = kpis.activity(f)
+    assert activity.overrides == 1 and activity.plans_applied == 0
+    assert activity.texts == {"available": False}
+
+
+def test_filters_narrow_every_panel(company, f):
+    from dataclasses import replace
+
+    gold_only = replace(f, tier=company["gold"].pk)
+    assert [row.tier for row in kpis.sla_by_tier(gold_only)] == ["Gold"]
+    north = replace(f, team="North")
+    assert kpis.sla_by_tier(north)[0].received == 2  # a and b, booked to Ann
+    assert [row.name for row in kpis.technicians(north)] == ["Ann"]
+    assert kpis.wrong_skill_visit_count(north) == 0
+
+
+EXPECTED = {
+    "received": "abcfg",
+    "response_met": "af",
+    "response_breached": "bg",
+    "response_pending": "c",
+    "resolution_met": "af",
+    "resolution_breached": "bg",
+    "resolution_pending": "c",
+    "response_at_risk_now": "c",
+    "resolution_at_risk_now": "",
+    "breached": "bg",
+    "assigned": "abf",
+    "arrived": "abfg",
+    "completed": "abf",
+    "fixed_first_time": "ab",
+    "not_fixed_first_time": "f",
+    "repeat_visits": "g",
+    "arrivals": "ab",
+    "on_time": "a",
+    "early_arrival": "b",
+    "late_arrival": "",
+    "technician_visits": "abf",
+    "wrong_skill": "f",
+    "overrides": "b",
+}
+
+
+@pytest.mark.parametrize("kpi", sorted(EXPECTED))
+def test_each_drilldown_lists_the_work_orders_behind_its_number(company, f, kpi):
+    jobs = company["jobs"]
+    listed = set(drilldown_work_orders(kpi, f).values_list("pk", flat=True))
+    assert listed == {jobs[key].pk for key in EXPECTED[kpi]}
+
+
+def test_every_figure_has_an_expected_drilldown():
+    assert set(CONDITIONS) | {"breached"} == set(EXPECTED)
