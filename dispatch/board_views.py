@@ -29,6 +29,7 @@ from dispatch.selectors import (
     BoardFilters,
     active_booking_of,
     booked_technicians,
+    next_day_with_bookings,
     queue_queryset,
 )
 from technicians.roles import OFFICE_ROLES, PLANNER_ROLES, has_role, role_required
@@ -105,6 +106,8 @@ def board_day(request: HttpRequest, day: date) -> HttpResponse:
         "is_today": day == timezone.localdate(),
         "map_data": map_points(data),
         "tile_url": settings.MAP_TILE_URL,
+        # An empty board says where the work is (a weekend, a day not planned yet).
+        "next_busy_day": None if any(data.lanes.values()) else next_day_with_bookings(day),
     }
     return render(request, "dispatch/board.html", context)
 

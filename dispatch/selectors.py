@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Case, Exists, F, Max, Min, OuterRef, Q, QuerySet, When
+from django.utils import timezone
 
 from dispatch.models import Booking
 from technicians.models import ShiftException, ShiftPattern, Technician
@@ -272,6 +273,16 @@ def active_booking_of(work_order_id: int) -> Booking | None:
         .select_related("technician")
         .first()
     )
+
+
+def next_day_with_bookings(after: date) -> date | None:
+    """The first day after `after` that has active bookings: where an empty board
+    sends the dispatcher (a weekend, a holiday, a day not planned yet)."""
+    _, end = day_bounds(after)
+    first = Booking.objects.filter(state=Booking.State.ACTIVE, starts_at__gte=end).aggregate(
+        first=Min("starts_at")
+    )["first"]
+    return timezone.localdate(first) if first else None
 
 
 def technician_bookings(technician: Technician, day: date) -> QuerySet[Booking]:

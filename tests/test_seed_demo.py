@@ -85,3 +85,30 @@ def test_history_is_lived_in_and_idempotent():
     assert kpis.quality(f).completed >= counts[0]
     call_command("seed_demo", technicians=6, work_orders=10, seed=1, history_days=8)
     assert (history.count(), Booking.objects.count(), Event.objects.count()) == counts
+
+
+@pytest.mark.parametrize(
+    ("moment", "board_days"),
+    [
+        ("2026-11-28 10:00", ["2026-11-28", "2026-11-30"]),  # a Saturday: Monday too
+        ("2026-11-27 18:30", ["2026-11-27", "2026-11-30"]),  # Friday evening: Monday too
+        ("2026-11-26 09:00", ["2026-11-26"]),  # a Thursday morning: today is enough
+    ],
+)
+def test_the_demo_always_has_work_still_to_come(moment, board_days):
+    from datetime import date, datetime
+
+    import time_machine
+
+    from technicians.selectors import day_bounds, local_zone
+
+    at = datetime.fromisoformat(moment).replace(tzinfo=local_zone())
+    with time_machine.travel(at, tick=False):
+        call_command("seed_demo", technicians=12, work_orders=60, seed=1)
+    days = [date.fromisoformat(d) for d in board_days]
+    later = days[-1]
+    start, end = day_bounds(later)
+    upcoming = Booking.objects.filter(state="active", starts_at__range=(start, end))
+    if later.weekday() < 5:
+        assert upcoming.exists(), f"nothing booked on {later}"
+    assert all(b.starts_at > at for b in upcoming) or later == at.date()

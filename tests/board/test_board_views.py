@@ -255,3 +255,16 @@ def test_ranking_explains_itself(client, dispatcher):
     assert "Off shift on" in excluded
     assert "No feasible slot" in excluded and "vacation" in excluded
     assert "after Full's shift ends" in excluded
+
+
+def test_an_empty_board_says_where_the_work_is(client, dispatcher):
+    day = board_day()
+    later = day + timedelta(days=3)
+    tech = technician("Maria", later)
+    board_assign(actor=dispatcher, work_order=job(), technician=tech, day=later, position=0)
+    client.force_login(dispatcher)
+    body = html.unescape(client.get(reverse("board_day", args=[day])).content.decode())
+    link = f'<a href="{reverse("board_day", args=[later])}">{later:%A, %B %-d}</a>'
+    assert f"The next day with bookings is {link}" in body
+    busy = client.get(reverse("board_day", args=[later])).content.decode()
+    assert "next day with bookings" not in busy

@@ -32,6 +32,8 @@ from workorders.services import SiteChange, SkillRequirement, customer_create, w
 from workorders.status import Status
 
 DEMO_PASSWORD = "demo"
+# After this local time the demo also books the next working day (shifts end 15:30–19:00).
+DAY_NEARLY_OVER = time(16)
 OFFICE_USERS = [
     ("dispatcher", "Dana", "Dispatcher", Role.DISPATCHER),
     ("office", "Olive", "Office", Role.OFFICE),
@@ -80,15 +82,29 @@ class Command(BaseCommand):
             techs = self._technicians(rng, technicians, skills, today)
             created = self._work_orders(rng, work_orders, skills, policies, today)
         added = history.build_history(days=history_days, today=today, seed=seed)
-        with transaction.atomic():
-            booked = self._book_today(rng, self._to_book(created, today), techs, today)
+        booked = {}
+        for day in self._board_days(today):
+            with transaction.atomic():
+                booked[day] = self._book_day(rng, self._to_book(created, day), techs, day)
+        boards = ", ".join(f"{count} booked for {day:%a %Y-%m-%d}" for day, count in booked.items())
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(techs)} technicians, {WorkOrder.objects.count()} work orders "
-                f"({len(created)} new, {booked} booked for {today:%a %Y-%m-%d}; "
+                f"({len(created)} new, {boards}; "
                 f"{added} completed in the last {history_days} days added)."
             )
         )
+
+    def _board_days(self, today: date) -> list[date]:
+        """Today, and the next working day too when today is a weekend or nearly over,
+        so the demo always has a day of work still to come."""
+        days = [today]
+        if today.weekday() >= 5 or timezone.localtime().time() >= DAY_NEARLY_OVER:
+            following = today + timedelta(days=1)
+            while following.weekday() >= 5:
+                following += timedelta(days=1)
+            days.append(following)
+        return days
 
     # People ---------------------------------------------------------------
 
@@ -279,28 +295,30 @@ class Command(BaseCommand):
             created.append(work_order)
         return created
 
-    def _to_book(self, created: list[WorkOrder], today: date) -> list[WorkOrder]:
-        """Jobs to put on today's board: the new ones, or, when the demo is started again
-        on a later day with an empty board, the demo jobs still waiting in the queue."""
-        start, end = day_bounds(today)
+    def _to_book(self, created: list[WorkOrder], day: date) -> list[WorkOrder]:
+        """Jobs to put on `day`'s board: the new ones still waiting, or, when the demo is
+        started again on a later day with an empty board, the demo jobs in the queue.
+        A job whose customer window is on another day stays in the queue."""
+        start, end = day_bounds(day)
         if Booking.objects.filter(
             work_order__billing_reference__startswith="DEMO-",
             state=Booking.State.ACTIVE,
             starts_at__range=(start, end),
         ).exists():
             return []
+        waiting = WorkOrder.objects.filter(billing_reference__startswith="DEMO-", status=Status.NEW)
         if created:
-            return created
-        return list(
-            WorkOrder.objects.filter(billing_reference__startswith="DEMO-", status=Status.NEW)
-            .select_related("site")
-            .order_by("pk")
-        )
+            waiting = waiting.filter(pk__in=[wo.pk for wo in created])
+        return [
+            wo
+            for wo in waiting.select_related("site").order_by("pk")
+            if wo.window_start is None or timezone.localdate(wo.window_start) == day
+        ]
 
-    def _book_today(
+    def _book_day(
         self, rng, work_orders: list[WorkOrder], techs: list[Technician], today: date
     ) -> int:
-        """Give about a third of the jobs to qualified technicians on shift today."""
+        """Give about a third of the jobs to qualified technicians on shift that day."""
 
         on_shift = []
         for tech in technicians_for_day(today).filter(pk__in=[t.pk for t in techs]):
