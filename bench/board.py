@@ -175,6 +175,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     day = timezone.localdate() + timedelta(days=1)
     dispatcher, techs, queue = populate(day)
+    with connection.cursor() as cursor:
+        # A live database has planner statistics (autovacuum); a freshly filled one does
+        # not, and without them PostgreSQL picks nested loops for the queue's anti-join.
+        cursor.execute("ANALYZE")
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(dispatcher)
     board_url = f"/board/{day.isoformat()}/"
