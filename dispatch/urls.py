@@ -58,5 +58,6 @@ urlpatterns = [
         name="media_file",
     ),
     path("", include("dispatch.plan_urls")),
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -181,9 +181,19 @@ def _enqueue(message_id: int, countdown: float | None = None) -> None:
     from notifications.tasks import send_text  # tasks import services; keep it one-way
 
     try:
-        send_text.apply_async(args=[message_id], countdown=countdown, retry=False)
-    except Exception:
-        logger.warning("text %s not enqueued; the outbox sweep will send it", message_id)
+        # One quick connection attempt, no publish retries: with Redis down the caller
+        # (often a request that just committed) must not wait for Celery's retry loop.
+        with send_text.app.pool.acquire(block=True, timeout=1) as connection:
+            connection.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=1
+            )
+            send_text.apply_async(
+                args=[message_id], countdown=countdown, retry=False, connection=connection
+            )
+    except Exception as error:
+        logger.warning(
+            "text %s not enqueued (%s); the outbox sweep will send it", message_id, error
+        )
 
 
 def _rate_limited(customer: Customer, now: datetime) -> bool:
