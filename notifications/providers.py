@@ -7,6 +7,7 @@ saying whether a retry can help (429, 5xx, timeouts) or not (bad number, opted o
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +17,10 @@ from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+
+# The client logs every request's headers at INFO; ours says what matters.
+_HTTP_LOGGER = logging.getLogger("notifications.twilio_http")
+_HTTP_LOGGER.setLevel(logging.WARNING)
 
 # Twilio error codes that no retry will fix.
 INVALID_NUMBER = "21211"
@@ -73,9 +78,9 @@ class TwilioProvider:
     def __init__(self) -> None:
         timeout = settings.NOTIFY_PROVIDER_TIMEOUT_SECONDS
         http_client = (
-            BaseUrlHttpClient(settings.TWILIO_API_BASE_URL, timeout=timeout)
+            BaseUrlHttpClient(settings.TWILIO_API_BASE_URL, timeout=timeout, logger=_HTTP_LOGGER)
             if settings.TWILIO_API_BASE_URL
-            else TwilioHttpClient(timeout=timeout)
+            else TwilioHttpClient(timeout=timeout, logger=_HTTP_LOGGER)
         )
         self.client = Client(
             settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client

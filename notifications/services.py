@@ -176,24 +176,69 @@ def _values(
     return values
 
 
+ENQUEUE_CHUNK = 10
+
+
 def _enqueue(message_id: int, countdown: float | None = None) -> None:
-    """Hand a row to the worker. Redis is an accelerator: failure is only logged."""
-    from notifications.tasks import send_text  # tasks import services; keep it one-way
+    _enqueue_many([message_id], countdown=countdown)
+
+
+def _enqueue_many(message_ids: list[int], countdown: float | None = None) -> None:
+    """Hand rows to the worker, a task per chunk. Redis is an accelerator: a failure
+    is only logged (the rows are committed; the beat sweep sends them later)."""
+    from notifications.tasks import send_texts  # tasks import services; keep it one-way
 
     try:
         # One quick connection attempt, no publish retries: with Redis down the caller
         # (often a request that just committed) must not wait for Celery's retry loop.
-        with send_text.app.pool.acquire(block=True, timeout=1) as connection:
+        with send_texts.app.pool.acquire(block=True, timeout=1) as connection:
             connection.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0, timeout=1
             )
-            send_text.apply_async(
-                args=[message_id], countdown=countdown, retry=False, connection=connection
-            )
+            for start in range(0, len(message_ids), ENQUEUE_CHUNK):
+                chunk = message_ids[start : start + ENQUEUE_CHUNK]
+                send_texts.apply_async(
+                    args=[chunk], countdown=countdown, retry=False, connection=connection
+                )
     except Exception as error:
         logger.warning(
-            "text %s not enqueued (%s); the outbox sweep will send it", message_id, error
+            "texts %s not enqueued (%s); the outbox sweep will send them", message_ids, error
         )
+
+
+def _enqueue_on_commit(message_id: int) -> None:
+    """Collect the rows written in this transaction; enqueue them together on commit.
+
+    One list per transaction, flushed by one on-commit callback. If that callback was
+    discarded (its savepoint rolled back), a new list and callback are registered.
+    """
+    connection = transaction.get_connection()
+    pending = getattr(connection, "_notify_pending", None)
+    registered = pending is not None and any(
+        getattr(entry[1], "notify_pending", None) is pending for entry in connection.run_on_commit
+    )
+    if not registered:
+        pending = []
+
+        def flush() -> None:
+            # Only rows that committed and still wait (not rolled back in a savepoint,
+            # not superseded later in the same transaction).
+            try:
+                ids = list(
+                    OutboundMessage.objects.filter(pk__in=pending, status=Out.QUEUED)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+            except Exception:
+                logger.exception("texts %s not enqueued; the outbox sweep will send them", pending)
+                return
+            if ids:
+                _enqueue_many(ids)
+
+        flush.notify_pending = pending
+        connection._notify_pending = pending
+        transaction.on_commit(flush)
+    pending.append(message_id)
 
 
 def _rate_limited(customer: Customer, now: datetime) -> bool:
@@ -250,7 +295,7 @@ def _queue(
     OutboundMessage.objects.bulk_create([row], ignore_conflicts=True)
     saved = OutboundMessage.objects.filter(dedupe_key=row.dedupe_key).first()
     if saved is not None and saved.status == Out.QUEUED and saved.created_at == now:
-        transaction.on_commit(lambda: _enqueue(saved.pk))
+        _enqueue_on_commit(saved.pk)
     return saved
 
 
@@ -317,7 +362,7 @@ def _rewrite(
 # --------------------------------------------------------------------------- the API
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # joins the caller's transaction
 def visit_planned(
     *,
     work_order: WorkOrder,
@@ -331,16 +376,31 @@ def visit_planned(
     _aware(starts_at, ends_at, previous_starts_at)
     if ends_at <= starts_at:
         raise DomainError("A visit must end after it starts.")
-    Visit.objects.update_or_create(
-        work_order=work_order,
-        defaults={
-            "technician": technician,
-            "starts_at": starts_at,
-            "ends_at": ends_at,
-            "eta_start": None,
-            "eta_end": None,
-            "cause": cause[:60],
-        },
+    # One upsert (INSERT … ON CONFLICT DO UPDATE): no savepoint, no read first.
+    Visit.objects.bulk_create(
+        [
+            Visit(
+                work_order=work_order,
+                technician=technician,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                eta_start=None,
+                eta_end=None,
+                cause=cause[:60],
+                updated_at=timezone.now(),
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["work_order"],
+        update_fields=[
+            "technician",
+            "starts_at",
+            "ends_at",
+            "eta_start",
+            "eta_end",
+            "cause",
+            "updated_at",
+        ],
     )
     if work_order.status in (Status.ON_SITE, Status.COMPLETED, Status.CANCELLED):
         return
@@ -382,7 +442,7 @@ def visit_planned(
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # joins the caller's transaction
 def visit_released(*, work_order: WorkOrder, cause: str) -> None:
     """The visit left the board; drop its texts still waiting. Sends nothing."""
     Visit.objects.filter(work_order=work_order).update(
@@ -407,7 +467,7 @@ def _tracking_link(work_order: WorkOrder) -> TrackingLink:
     return link
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # joins the caller's transaction
 def work_order_status_changed(
     *,
     work_order: WorkOrder,
@@ -628,8 +688,7 @@ def outbox_sweep(*, now: datetime | None = None, grace_seconds: float | None = N
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:1000]
     )
-    for message_id in ids:
-        _enqueue(message_id)
+    _enqueue_many(ids)
     return len(ids)
 
 

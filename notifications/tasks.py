@@ -18,6 +18,17 @@ def send_text(message_id: int) -> str:
     return outcome
 
 
+@shared_task(name="notifications.tasks.send_texts", ignore_result=True)
+def send_texts(message_ids: list[int]) -> list[str]:
+    """Send the rows one transaction queued (in chunks); each row is claimed alone."""
+    outcomes = []
+    for message_id in message_ids:
+        outcome = services.outbox_send(message_id=message_id)
+        logger.info("text %s: %s", message_id, outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
 @shared_task(name="notifications.tasks.outbox_sweep", ignore_result=True)
 def outbox_sweep(grace_seconds: float | None = None) -> int:
     return services.outbox_sweep(grace_seconds=grace_seconds)

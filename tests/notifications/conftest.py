@@ -25,7 +25,7 @@ def enqueued(monkeypatch):
     """Records what would go to Celery instead of reaching Redis."""
     calls: list[int] = []
     monkeypatch.setattr(
-        services, "_enqueue", lambda message_id, countdown=None: calls.append(message_id)
+        services, "_enqueue_many", lambda message_ids, countdown=None: calls.extend(message_ids)
     )
     return calls
 

@@ -114,6 +114,8 @@ def start_fake_twilio(port: int = 0) -> tuple[FakeTwilio, ThreadingHTTPServer]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body in one segment: no 40 ms stalls
+        wbufsize = 64 * 1024
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -126,6 +128,7 @@ def start_fake_twilio(port: int = 0) -> tuple[FakeTwilio, ThreadingHTTPServer]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+            self.wfile.flush()
 
         def log_message(self, *args) -> None:
             pass

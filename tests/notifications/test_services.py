@@ -51,14 +51,20 @@ def test_booking_queues_one_booked_text_with_date_and_window(job, tech, enqueued
 
 def test_booked_text_is_queued_after_commit_only(job, tech, django_capture_on_commit_callbacks):
     calls = []
-    services_enqueue = services._enqueue
+    services_enqueue = services._enqueue_many
     try:
-        services._enqueue = lambda pk, countdown=None: calls.append(pk)
+        services._enqueue_many = lambda ids, countdown=None: calls.append(ids)
         with django_capture_on_commit_callbacks(execute=True):
             plan(job, tech, local(1, 9))
+            plan(make_work_order(site=job.site), tech, local(2, 9))
+            with pytest.raises(ZeroDivisionError), transaction.atomic():
+                plan(make_work_order(site=job.site), tech, local(3, 9))
+                raise ZeroDivisionError  # a rolled-back savepoint: its text is not enqueued
+            plan(make_work_order(site=job.site), tech, local(4, 9))
     finally:
-        services._enqueue = services_enqueue
-    assert calls == [texts(job)[0].pk]
+        services._enqueue_many = services_enqueue
+    # one enqueue for the transaction, with every row it committed
+    assert calls == [[t.pk for t in texts()]] and len(calls[0]) == 3
 
 
 def test_same_plan_twice_and_small_moves_send_nothing_more(job, tech, enqueued):
@@ -262,6 +268,22 @@ def test_sandbox_send_records_a_provider_id(job, tech, enqueued):
     assert text.status == Out.DELIVERED and text.provider_sid.startswith("SB")
     assert text.provider == "sandbox" and text.attempts == 1 and text.lease_until is None
     assert services.outbox_send(message_id=text.pk) == "done"  # a redelivered task
+
+
+def test_sweep_hands_out_due_rows_and_expired_leases_only(job, tech, enqueued, settings):
+    settings.NOTIFY_LEASE_SECONDS = 60
+    plan(job, tech, local(1, 9))
+    text = texts(job)[0]
+    enqueued.clear()
+    assert services.outbox_sweep(grace_seconds=30) == 0  # fresh: its own task has it
+    assert services.outbox_sweep(grace_seconds=0) == 1 and enqueued == [text.pk]
+    assert services.outbox_claim(message_id=text.pk)
+    assert services.outbox_claim(message_id=text.pk) is None  # leased
+    assert services.outbox_sweep(grace_seconds=0) == 0  # the lease holds
+    assert services.outbox_sweep(now=timezone.now() + timedelta(seconds=30), grace_seconds=0) == 0
+    later = timezone.now() + timedelta(seconds=61)
+    assert services.outbox_sweep(now=later, grace_seconds=0) == 1
+    assert services.outbox_claim(message_id=text.pk, now=later)  # a new lease, attempt 2
 
 
 def test_opt_out_between_queue_and_send_skips(job, tech, enqueued):
