@@ -7,6 +7,7 @@ from __future__ import annotations
 import mimetypes
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -117,7 +118,20 @@ def _not_found() -> HttpResponse:
     return HttpResponseNotFound("Not found.", content_type="text/plain")
 
 
+def _tile_origin() -> str:
+    parts = urlsplit(settings.MAP_TILE_URL or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
 def _private(response: HttpResponse) -> HttpResponse:
+    # The public page runs no inline code at all: a strict policy proves it.
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        f"img-src 'self' data: {_tile_origin()}".rstrip()
+        + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"  # the token must not leak to tile servers
     response["X-Robots-Tag"] = "noindex, nofollow"
