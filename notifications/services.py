@@ -868,7 +868,11 @@ def inbound_receive(
             kind=Kind.HELP,
             work_order=work_order,
             customer=customer,
-            values=_values(work_order, technician=None) if work_order else texts.sample_values(),
+            values=(
+                _values(work_order, technician=None)
+                if work_order
+                else {"company": settings.NOTIFY_COMPANY_NAME}
+            ),
             dedupe_key=f"help:{provider_sid}",
             cause="HELP reply",
         )

@@ -71,7 +71,7 @@ def validate_template(body: str) -> None:
 
 
 def render(body: str, values: dict[str, str]) -> str:
-    return _TOKEN.sub(lambda match: values.get(match.group(1), match.group(0)), body).strip()
+    return _TOKEN.sub(lambda match: values.get(match.group(1), ""), body).strip()
 
 
 def sample_values() -> dict[str, str]:
