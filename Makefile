@@ -47,6 +47,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	@$(WITH_SERVICES) && \
 	CHROMIUM="$$(scripts/ensure-chromium.sh)" && export CHROMIUM && \
+	PRISM="$$(scripts/ensure-prism.sh)" && export PRISM && \
 	$(PYTHON) manage.py collectstatic --noinput -v0 && \
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
@@ -79,3 +80,7 @@ services-clean:
 
 clean:
 	rm -rf $(VENV) .var .pytest_cache .ruff_cache
+
+.PHONY: bench-notify
+bench-notify: $(STAMP)
+	@$(WITH_SERVICES) && $(PYTHON) bench/notify.py $(NOTIFY_ARGS)

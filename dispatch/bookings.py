@@ -6,7 +6,8 @@ fails if any other module writes booking rows.
 
 Each change of a booking's planned time or technician goes through
 `_planned_time_changed`, and each release through `_released`: the two hooks where
-the board is told (and, next, the customer texts are queued).
+open boards are told and the customer's texts are queued (`notifications.services`,
+in the same transaction, so a rolled-back change never texts anybody).
 
 Callers are inside a transaction and hold the locks (work order, technicians in id
 order); these functions only write.
@@ -21,6 +22,7 @@ from django.utils import timezone
 from dispatch.lanes import PlannedBooking
 from dispatch.live import bump_board_version
 from dispatch.models import Booking
+from notifications import services as texts
 from technicians.models import Technician
 from workorders.errors import DomainError
 from workorders.events import event_record
@@ -50,16 +52,33 @@ def _actor_or_none(actor):
     return actor if actor is not None and actor.is_authenticated else None
 
 
-def _planned_time_changed(*, booking: Booking, before: PlannedTime | None, cause: str) -> None:
-    """The one place a booking's new planned time is announced."""
+def _planned_time_changed(
+    *,
+    booking: Booking,
+    work_order: WorkOrder,
+    technician: Technician,
+    before: PlannedTime | None,
+    cause: str,
+) -> None:
+    """The one place a booking's new planned time is announced: to open boards, and
+    to the customer (booked / rescheduled / delay texts are decided there)."""
     after = PlannedTime.of(booking)
     if before == after:
         return
     bump_board_version(after.day, *([before.day] if before else []))
+    texts.visit_planned(
+        work_order=work_order,
+        technician=technician,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        cause=cause,
+        previous_starts_at=before.starts_at if before else None,
+    )
 
 
-def _released(*, booking: Booking, cause: str) -> None:
+def _released(*, booking: Booking, work_order: WorkOrder, cause: str) -> None:
     bump_board_version(PlannedTime.of(booking).day)
+    texts.visit_released(work_order=work_order, cause=cause)
 
 
 def active_booking(work_order: WorkOrder) -> Booking | None:
@@ -88,7 +107,7 @@ def booking_release(*, actor, booking: Booking, work_order: WorkOrder, summary: 
         technician=booking.technician,
         before={"technician": str(booking.technician), "starts_at": booking.starts_at},
     )
-    _released(booking=booking, cause=summary)
+    _released(booking=booking, work_order=work_order, cause=summary)
 
 
 def lanes_write(
@@ -142,27 +161,40 @@ def lanes_write(
         raise BookingConflict(
             "That time was taken a moment ago (another dispatcher?); the board has been refreshed."
         ) from error
-    for technician, plan in lanes:
-        for planned in plan:
-            if planned.fixed:
-                continue
-            if planned.booking is None:
-                _planned_time_changed(
-                    booking=created, before=PlannedTime.of(moving) if moving else None, cause=cause
-                )
-            else:
-                planned_now = PlannedTime(technician.pk, planned.starts_at, planned.ends_at)
-                if planned_now != previous[planned.booking.pk]:
-                    booking = Booking(
-                        pk=planned.booking.pk,
-                        work_order_id=planned.work_order.pk,
-                        technician=technician,
-                        starts_at=planned.starts_at,
-                        ends_at=planned.ends_at,
-                    )
-                    _planned_time_changed(
-                        booking=booking, before=previous[planned.booking.pk], cause=cause
-                    )
+    changed = [
+        (technician, planned)
+        for technician, plan in lanes
+        for planned in plan
+        if not planned.fixed
+        and (
+            planned.booking is None
+            or PlannedTime(technician.pk, planned.starts_at, planned.ends_at)
+            != previous[planned.booking.pk]
+        )
+    ]
+    # The hook reads customers and windows: one query for every changed booking.
+    work_orders = WorkOrder.objects.select_related("customer").in_bulk(
+        [planned.work_order.pk for _, planned in changed]
+    )
+    for technician, planned in changed:
+        if planned.booking is None:
+            booking, before = created, PlannedTime.of(moving) if moving else None
+        else:
+            before = previous[planned.booking.pk]
+            booking = Booking(
+                pk=planned.booking.pk,
+                work_order_id=planned.work_order.pk,
+                technician=technician,
+                starts_at=planned.starts_at,
+                ends_at=planned.ends_at,
+            )
+        _planned_time_changed(
+            booking=booking,
+            work_order=work_orders[planned.work_order.pk],
+            technician=technician,
+            before=before,
+            cause=cause,
+        )
     return created
 
 
@@ -192,7 +224,9 @@ def booking_create(
         raise BookingConflict(
             f"{technician} is already booked between {timezone.localtime(starts_at):%H:%M} and {timezone.localtime(ends_at):%H:%M}."
         ) from error
-    _planned_time_changed(booking=booking, before=None, cause=cause)
+    _planned_time_changed(
+        booking=booking, work_order=work_order, technician=technician, before=None, cause=cause
+    )
     return booking
 
 
@@ -210,6 +244,7 @@ def bookings_park(bookings: list[Booking]) -> dict[int, PlannedTime]:
 def booking_move(
     *,
     booking: Booking,
+    work_order: WorkOrder,
     before: PlannedTime,
     technician: Technician,
     starts_at: datetime,
@@ -227,7 +262,9 @@ def booking_move(
             booking.save()
     except IntegrityError as error:
         raise BookingConflict(f"{technician} is already booked at that time.") from error
-    _planned_time_changed(booking=booking, before=before, cause=cause)
+    _planned_time_changed(
+        booking=booking, work_order=work_order, technician=technician, before=before, cause=cause
+    )
 
 
 def booking_restore(*, booking: Booking) -> bool:
@@ -242,9 +279,9 @@ def booking_restore(*, booking: Booking) -> bool:
     return True
 
 
-def parked_booking_release(*, booking: Booking, cause: str) -> None:
+def parked_booking_release(*, booking: Booking, work_order: WorkOrder, cause: str) -> None:
     """A parked booking the plan takes off the board: it stays cancelled, announced."""
-    _released(booking=booking, cause=cause)
+    _released(booking=booking, work_order=work_order, cause=cause)
 
 
 @dataclass(frozen=True)

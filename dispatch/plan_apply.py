@@ -127,7 +127,10 @@ def plan_run_apply(*, actor, run: PlanRun) -> ApplyOutcome:
     wo_ids = sorted(c.work_order for c in changes)
     work_orders = {
         wo.pk: wo
-        for wo in WorkOrder.objects.select_for_update().filter(pk__in=wo_ids).order_by("pk")
+        for wo in WorkOrder.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .filter(pk__in=wo_ids)
+        .order_by("pk")
     }
     current = {
         b.work_order_id: b
@@ -177,7 +180,7 @@ def plan_run_apply(*, actor, run: PlanRun) -> ApplyOutcome:
             f"{_describe(tech_names, target and target.technician, target and target.starts_at)}"
         )
         if target is None:
-            parked_booking_release(booking=booking, cause=cause)
+            parked_booking_release(booking=booking, work_order=work_order, cause=cause)
             work_order_set_status(
                 actor=actor, work_order=work_order, target=Status.NEW, reason="optimizer plan"
             )
@@ -189,6 +192,7 @@ def plan_run_apply(*, actor, run: PlanRun) -> ApplyOutcome:
             if booking is not None:
                 booking_move(
                     booking=booking,
+                    work_order=work_order,
                     before=parked[booking.pk],
                     technician=technician,
                     starts_at=target.starts_at,
@@ -258,7 +262,7 @@ def _restore_or_release(
     """Put a refused change's booking back where it was; if that slot is gone too, unassign."""
     if booking_restore(booking=booking):
         return
-    parked_booking_release(booking=booking, cause=cause)
+    parked_booking_release(booking=booking, work_order=work_order, cause=cause)
     work_order_set_status(
         actor=actor, work_order=work_order, target=Status.NEW, reason="optimizer plan conflict"
     )

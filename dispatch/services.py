@@ -6,8 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from dispatch.bookings import active_booking, booking_create, booking_release
+from dispatch.eta import en_route_eta
 from dispatch.live import bump_board_version
 from dispatch.models import Booking
+from notifications import services as texts
 from technicians.models import Technician
 from workorders.errors import DomainError
 from workorders.events import event_record
@@ -24,7 +26,12 @@ def work_order_change_status(
     *, actor, work_order: WorkOrder, target: Status, hold_reason: str = "", reason: str = ""
 ) -> WorkOrder:
     """Status change from the office or the field; releases the booking when the job leaves the lane."""
-    work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+    work_order = (
+        WorkOrder.objects.select_for_update(of=("self",))
+        .select_related("customer", "site")
+        .get(pk=work_order.pk)
+    )
+    old_status = work_order.status
     booking = active_booking(work_order)
     if target == Status.SCHEDULED and booking is None:
         raise DomainError("Schedule a work order by assigning it on the board.")
@@ -43,6 +50,18 @@ def work_order_change_status(
     elif booking is not None:
         # The lane shows the job's status (en route, on site, done): refresh open boards.
         bump_board_version(timezone.localdate(booking.starts_at))
+    eta = (
+        en_route_eta(booking, work_order, timezone.now())
+        if target == Status.EN_ROUTE and booking is not None
+        else None
+    )
+    texts.work_order_status_changed(
+        work_order=work_order,
+        technician=booking.technician if booking is not None else None,
+        old_status=old_status,
+        new_status=target,
+        eta_start=eta,
+    )
     return work_order
 
 

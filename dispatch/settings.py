@@ -4,6 +4,7 @@ Defaults suit the local demo; production sets DJANGO_SECRET_KEY, DJANGO_DEBUG=0,
 DJANGO_ALLOWED_HOSTS and the HTTPS flags. Bad values fail at start-up.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -208,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.tasks.geocode_pending_sites",
         "schedule": 60.0,
     },
+    # Customer texts: picks up outbox rows whose enqueue was lost (Redis down) or
+    # whose worker died mid-send (expired lease); queues tomorrow's reminders.
+    "notifications-outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 30.0},
+    "notifications-reminders": {"task": "notifications.tasks.reminders_queue", "schedule": 900.0},
 }
 
 # Dispatch domain knobs.
@@ -221,6 +226,45 @@ GEOCODER_DOMAIN = env_str("GEOCODER_DOMAIN", "")  # empty: geocoding is off, not
 GEOCODER_SCHEME = env_str("GEOCODER_SCHEME", "https")
 if GEOCODER_SCHEME not in {"http", "https"}:
     raise ImproperlyConfigured("GEOCODER_SCHEME must be http or https.")
+
+# Customer texts (notifications). Twilio is used only when the account SID, auth
+# token and a sender (number or messaging service) are all set; otherwise the SMS
+# sandbox stores what would have been sent. A half-configured Twilio stops start-up.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = env_str("TWILIO_FROM", "")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+_twilio_parts = [TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID]
+if any(_twilio_parts) and not all(_twilio_parts):
+    raise ImproperlyConfigured(
+        "Twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM (or "
+        "TWILIO_MESSAGING_SERVICE_SID) together; unset all three for the SMS sandbox."
+    )
+# Only for a local mock of the Twilio API (Prism, tests); empty = api.twilio.com.
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
+if TWILIO_API_BASE_URL:
+    env_url("TWILIO_API_BASE_URL", "", {"http", "https"})
+NOTIFY_PUBLIC_BASE_URL = env_url(
+    "NOTIFY_PUBLIC_BASE_URL", "http://127.0.0.1:8000", {"http", "https"}
+).rstrip("/")
+NOTIFY_COMPANY_NAME = env_str("NOTIFY_COMPANY_NAME", "FieldOps")
+NOTIFY_QUIET_HOURS = env_str("NOTIFY_QUIET_HOURS", "21:00-08:00")
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", NOTIFY_QUIET_HOURS):
+    raise ImproperlyConfigured(
+        f"NOTIFY_QUIET_HOURS={NOTIFY_QUIET_HOURS!r} is not HH:MM-HH:MM (e.g. 21:00-08:00)."
+    )
+NOTIFY_DELAY_THRESHOLD_MINUTES = env_int("NOTIFY_DELAY_THRESHOLD_MINUTES", 15, minimum=1)
+NOTIFY_ARRIVAL_WINDOW_MINUTES = env_int("NOTIFY_ARRIVAL_WINDOW_MINUTES", 120, minimum=15)
+NOTIFY_RATE_LIMIT_PER_HOUR = env_int("NOTIFY_RATE_LIMIT_PER_HOUR", 6, minimum=1)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+NOTIFY_RETRY_BASE_SECONDS = env_float("NOTIFY_RETRY_BASE_SECONDS", 30.0, minimum=0.01)
+NOTIFY_RETRY_MAX_SECONDS = env_float("NOTIFY_RETRY_MAX_SECONDS", 3600.0, minimum=0.01)
+NOTIFY_LEASE_SECONDS = env_float("NOTIFY_LEASE_SECONDS", 60.0, minimum=1.0)
+NOTIFY_SWEEP_GRACE_SECONDS = env_float("NOTIFY_SWEEP_GRACE_SECONDS", 20.0, minimum=0.0)
+NOTIFY_PROVIDER_TIMEOUT_SECONDS = env_float("NOTIFY_PROVIDER_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+NOTIFY_REMINDER_HOUR = env_int("NOTIFY_REMINDER_HOUR", 18, minimum=0)
+if NOTIFY_REMINDER_HOUR > 23:
+    raise ImproperlyConfigured("NOTIFY_REMINDER_HOUR must be an hour of the day, 0 to 23.")
 
 LOGGING = {
     "version": 1,

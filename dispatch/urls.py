@@ -77,5 +77,6 @@ urlpatterns = [
         name="sla_alert_acknowledge",
     ),
     path("", include("dispatch.plan_urls")),
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,145 @@
+"""Text templates: a fixed list of placeholders, rendering, SMS segment counting.
+
+Templates are plain text with `{placeholder}`; anything else in braces is refused
+when office staff save a template, so a typo can never reach a customer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import dateformat, timezone
+
+from notifications.models import Kind
+
+PLACEHOLDERS: dict[str, str] = {
+    "company": "Your company name",
+    "customer": "Customer's first name",
+    "technician": "Technician's first name",
+    "date": "Visit date, e.g. Tue Mar 3",
+    "window": "Arrival window, e.g. 10:00 AM-12:00 PM",
+    "eta": "Expected arrival, e.g. 10:35 AM",
+    "link": "Tracking page link",
+    "number": "Work order number",
+    "summary": "Work order summary (first 60 characters)",
+}
+
+DEFAULTS: dict[str, str] = {
+    Kind.BOOKED: (
+        "{company}: your visit {number} is booked for {date}, arriving {window}. "
+        "Reply HELP for help, STOP to opt out."
+    ),
+    Kind.REMINDER: "{company}: reminder, we see you tomorrow, {date}, arriving {window}.",
+    Kind.DISPATCHED: (
+        "{company}: {technician} is your technician today, expected around {eta}. "
+        "Follow the visit: {link}"
+    ),
+    Kind.ON_MY_WAY: "{company}: {technician} is on the way, arriving around {eta}. Track: {link}",
+    Kind.DELAY: "{company}: your visit has moved. We now expect to arrive around {eta} ({window}).",
+    Kind.RESCHEDULED: "{company}: your visit {number} is now on {date}, arriving {window}.",
+    Kind.COMPLETED: "{company}: {number} is done ({summary}). Thank you!",
+    Kind.CANCELLED: "{company}: your visit {number} is cancelled. Call us to book again.",
+    Kind.HELP: (
+        "{company}: texts about your service visits. Reply STOP to opt out, START to opt back in."
+    ),
+}
+
+_TOKEN = re.compile(r"\{([^{}]*)\}")
+MAX_TEMPLATE_CHARS = 640
+
+
+class TemplateError(ValueError):
+    """A template that cannot be saved; the message names the problem."""
+
+
+def validate_template(body: str) -> None:
+    if not body.strip():
+        raise TemplateError("The text is empty.")
+    if len(body) > MAX_TEMPLATE_CHARS:
+        raise TemplateError(f"The text is {len(body)} characters; at most {MAX_TEMPLATE_CHARS}.")
+    unknown = [name for name in _TOKEN.findall(body) if name not in PLACEHOLDERS]
+    if unknown:
+        allowed = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+        listed = ", ".join(f"{{{name}}}" for name in dict.fromkeys(unknown))
+        raise TemplateError(f"Unknown placeholder {listed}. Use only: {allowed}.")
+    if "{" in _TOKEN.sub("", body) or "}" in _TOKEN.sub("", body):
+        raise TemplateError("A brace is not closed: write placeholders as {name}.")
+
+
+def render(body: str, values: dict[str, str]) -> str:
+    return _TOKEN.sub(lambda match: values.get(match.group(1), ""), body).strip()
+
+
+def sample_values() -> dict[str, str]:
+    base = settings.NOTIFY_PUBLIC_BASE_URL.rstrip("/")
+    return {
+        "company": settings.NOTIFY_COMPANY_NAME,
+        "customer": "Jordan",
+        "technician": "Alex",
+        "date": "Tue Mar 3",
+        "window": "10:00 AM-12:00 PM",
+        "eta": "10:35 AM",
+        "link": f"{base}/t/{'x' * 32}/",
+        "number": "WO-000123",
+        "summary": "Replace the water heater valve",
+    }
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def local_time(value: datetime) -> str:
+    return dateformat.format(timezone.localtime(value), "g:i A")
+
+
+def local_date(value: datetime) -> str:
+    return dateformat.format(timezone.localtime(value), "D M j")
+
+
+def window_text(start: datetime, end: datetime) -> str:
+    return f"{local_time(start)}-{local_time(end)}"
+
+
+def first_name(name: str) -> str:
+    return (name or "").strip().split(" ")[0] or "Your technician"
+
+
+# --------------------------------------------------------------------------- segments
+
+_GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SegmentCount:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    segments: int
+    per_segment: int
+    non_gsm: tuple[str, ...] = ()
+
+
+def segment_count(text: str) -> SegmentCount:
+    """How many SMS parts a body takes: GSM-7 160/153, else UCS-2 70/67."""
+    non_gsm = tuple(dict.fromkeys(c for c in text if c not in _GSM7_BASIC | _GSM7_EXTENDED))
+    if not non_gsm:
+        units = sum(2 if c in _GSM7_EXTENDED else 1 for c in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "UCS-2"
+    segments = 0 if units == 0 else 1 if units <= single else math.ceil(units / multi)
+    return SegmentCount(
+        encoding=encoding,
+        units=units,
+        segments=segments,
+        per_segment=single if segments <= 1 else multi,
+        non_gsm=non_gsm,
+    )
