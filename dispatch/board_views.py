@@ -29,6 +29,7 @@ from dispatch.selectors import (
     BoardFilters,
     active_booking_of,
     booked_technicians,
+    open_field_alerts,
     queue_queryset,
 )
 from technicians.roles import OFFICE_ROLES, PLANNER_ROLES, has_role, role_required
@@ -105,6 +106,7 @@ def board_day(request: HttpRequest, day: date) -> HttpResponse:
         "is_today": day == timezone.localdate(),
         "map_data": map_points(data),
         "tile_url": settings.MAP_TILE_URL,
+        "alerts": open_field_alerts(day),
     }
     return render(request, "dispatch/board.html", context)
 
@@ -139,6 +141,9 @@ def board_poll(request: HttpRequest, day: date) -> HttpResponse:
             "version": current,
             "filter_query": _filter_query(request),
             "live": True,
+            "alerts": open_field_alerts(day),
+            "can_plan": has_role(request.user, PLANNER_ROLES),
+            "is_today": day == timezone.localdate(),
         },
     )
     response["HX-Trigger"] = "board-changed"

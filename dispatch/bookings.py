@@ -245,3 +245,45 @@ def booking_restore(*, booking: Booking) -> bool:
 def parked_booking_release(*, booking: Booking, cause: str) -> None:
     """A parked booking the plan takes off the board: it stays cancelled, announced."""
     _released(booking=booking, cause=cause)
+
+
+# --- Facts from the field (the technician's phone) ---------------------------------
+#
+# Planned times above are plans; these are what actually happened. Kept apart so the
+# customer-texts wiring can hook `_actual_recorded` and `_eta_changed` without touching
+# the planning paths.
+
+ACTUAL_FIELDS = ("acknowledged_at", "en_route_at", "arrived_at", "finished_at")
+
+
+def _actual_recorded(*, booking: Booking, field: str, at: datetime) -> None:
+    """The one place an actual time is announced: the lane shows actual against planned."""
+    bump_board_version(PlannedTime.of(booking).day)
+
+
+def _eta_changed(*, booking: Booking, eta: tuple[datetime, datetime]) -> None:
+    """The next visit's expected (arrival, end) was recomputed from a fresh position.
+
+    Nothing is stored and nothing changes on the board; this is the hook where the
+    customer texts decide whether the change is worth telling the customer."""
+
+
+def booking_record_actual(*, booking: Booking, field: str, at: datetime) -> Booking:
+    """Write one actual time on a booking (the caller holds the booking's row lock).
+
+    Times never go backwards: an action replayed late with the phone's own clock is
+    placed no earlier than the facts already recorded (a check constraint insists)."""
+    if field not in ACTUAL_FIELDS:
+        raise ValueError(f"{field} is not an actual-time field of a booking")
+    order = ACTUAL_FIELDS.index(field)
+    earlier = [getattr(booking, name) for name in ACTUAL_FIELDS[1:order]]  # not the ack
+    at = max([at, *(moment for moment in earlier if moment is not None)])
+    Booking.objects.filter(pk=booking.pk).update(**{field: at})
+    setattr(booking, field, at)
+    _actual_recorded(booking=booking, field=field, at=at)
+    return booking
+
+
+def booking_eta_announce(*, booking: Booking, eta: tuple[datetime, datetime]) -> None:
+    """Pass a recomputed ETA of `booking` to its hook (no row is written)."""
+    _eta_changed(booking=booking, eta=eta)

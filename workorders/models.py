@@ -292,6 +292,8 @@ class Event(models.Model):
         CUSTOMER_CHANGED = "customer.changed", "Customer changed"
         TECHNICIAN_CHANGED = "technician.changed", "Technician changed"
         PLAN_APPLIED = "plan.applied", "Optimizer plan applied"
+        FIELD_REPORT = "field.report", "Reported from the field"
+        FIELD_ALERT = "field.alert", "Field alert"
 
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
