@@ -13,7 +13,7 @@ SEED_ARGS ?= --technicians 40 --work-orders 300 --seed 1
 # Find services (or start private ones) and export DATABASE_URL / REDIS_URL.
 WITH_SERVICES = envs="$$(scripts/ensure-services.sh)" && eval "$$envs"
 
-.PHONY: help venv demo test lint format bench bench-board bench-solver services-stop services-clean clean
+.PHONY: help venv demo test lint format bench bench-board bench-phone bench-solver services-stop services-clean clean
 
 help:
 	@echo "make demo          install, start services, migrate, load demo data, run web + worker + beat"
@@ -59,10 +59,13 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: bench-board bench-solver
+bench: bench-board bench-phone bench-solver
 
 bench-board: $(STAMP)
 	@$(WITH_SERVICES) && $(PYTHON) bench/board.py
+
+bench-phone: $(STAMP)
+	@$(WITH_SERVICES) && $(PYTHON) bench/phone.py
 
 bench-solver: $(STAMP)
 	@$(PYTHON) -m pip install -q -c requirements.lock -e '.[bench]' && \

@@ -9,11 +9,11 @@ it holds with Redis down and across processes.
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from dispatch.bookings import booking_eta_announce
@@ -22,7 +22,7 @@ from dispatch.models import Booking, PositionFix
 from dispatch.phone import PhoneRefusal, RefusalCode
 from dispatch.selectors import technician_bookings
 from routing.travel import travel_minutes
-from technicians.models import Technician
+from technicians.models import ShiftException, ShiftPattern, Technician
 from technicians.selectors import shift_on
 from workorders.status import Status
 
@@ -57,6 +57,27 @@ def on_shift_now(technician: Technician, now: datetime | None = None) -> bool:
     )
 
 
+def _on_shift_condition(now: datetime) -> Q:
+    """`on_shift_now` as SQL on the technician's row (same rule: exception, else pattern)."""
+    local = timezone.localtime(now)
+    day = local.date()
+    latest_start = (
+        (local + SHIFT_MARGIN).time() if (local + SHIFT_MARGIN).date() == day else time.max
+    )
+    earliest_end = (
+        (local - SHIFT_MARGIN).time() if (local - SHIFT_MARGIN).date() == day else time.min
+    )
+    exceptions = ShiftException.objects.filter(technician=OuterRef("pk"), date=day)
+    worked = exceptions.filter(is_off=False, starts_at__lte=latest_start, ends_at__gte=earliest_end)
+    pattern = ShiftPattern.objects.filter(
+        technician=OuterRef("pk"),
+        weekday=day.weekday(),
+        starts_at__lte=latest_start,
+        ends_at__gte=earliest_end,
+    )
+    return Q(Exists(worked)) | (~Q(Exists(exceptions)) & Q(Exists(pattern)))
+
+
 @transaction.atomic
 def technician_position_record(
     *,
@@ -72,20 +93,23 @@ def technician_position_record(
     lat = _number(latitude, "Latitude", -90, 90)
     lng = _number(longitude, "Longitude", -180, 180)
     accuracy = None if accuracy_m in (None, "") else _number(accuracy_m, "Accuracy", 0, 100_000)
-    if not on_shift_now(technician, now):
-        raise PhoneRefusal(
-            RefusalCode.OFF_SHIFT, "You are off shift: your position is not recorded."
-        )
     interval = settings.POSITION_MIN_INTERVAL_S
+    # One statement checks the shift and the rate limit and writes (the hot path of
+    # every phone, once a minute); only a refusal costs a second look for its reason.
     updated = (
         Technician.objects.filter(pk=technician.pk)
         .filter(
             Q(last_position_at__isnull=True)
             | Q(last_position_at__lte=now - timedelta(seconds=interval))
         )
+        .filter(_on_shift_condition(now))
         .update(last_latitude=lat, last_longitude=lng, last_position_at=now)
     )
     if not updated:
+        if not on_shift_now(technician, now):
+            raise PhoneRefusal(
+                RefusalCode.OFF_SHIFT, "You are off shift: your position is not recorded."
+            )
         raise PhoneRefusal(
             RefusalCode.RATE_LIMITED,
             f"Your position was recorded less than {interval} seconds ago; this one was skipped.",
