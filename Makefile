@@ -13,7 +13,7 @@ SEED_ARGS ?= --technicians 40 --work-orders 300 --seed 1 --history-days 60
 # Find services (or start private ones) and export DATABASE_URL / REDIS_URL.
 WITH_SERVICES = envs="$$(scripts/ensure-services.sh)" && eval "$$envs"
 
-.PHONY: help venv demo test lint format bench bench-board bench-dashboard bench-solver services-stop services-clean clean
+.PHONY: help venv demo test lint format bench bench-board bench-dashboard bench-phone bench-solver services-stop services-clean clean
 
 help:
 	@echo "make demo          install, start services, migrate, load demo data, run web + worker + beat"
@@ -60,13 +60,16 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: bench-board bench-dashboard bench-solver
+bench: bench-board bench-dashboard bench-phone bench-solver
 
 bench-board: $(STAMP)
 	@$(WITH_SERVICES) && $(PYTHON) bench/board.py
 
 bench-dashboard: $(STAMP)
 	@$(WITH_SERVICES) && $(PYTHON) bench/dashboard.py
+
+bench-phone: $(STAMP)
+	@$(WITH_SERVICES) && $(PYTHON) bench/phone.py
 
 bench-solver: $(STAMP)
 	@$(PYTHON) -m pip install -q -c requirements.lock -e '.[bench]' && \

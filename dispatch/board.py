@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from dispatch.board_data import BoardData
@@ -17,7 +18,7 @@ from technicians.models import Technician
 from technicians.selectors import ShiftWindow, day_bounds
 from workorders.clock import next_due_at, sla_state
 from workorders.sla import SLAState
-from workorders.status import STARTED
+from workorders.status import STARTED, Status
 
 
 @dataclass
@@ -56,6 +57,32 @@ class BookingView:
     travel_pct_of_booking: float
     sla: SLAState
     started: bool
+    actual: str = ""  # what the phone reported, against the plan
+    overrun: bool = False
+
+
+def is_overrun(booking: LaneBooking, now: datetime) -> bool:
+    """On site for longer than OVERRUN_FRACTION of the estimate."""
+    if booking.work_order.status != Status.ON_SITE or booking.arrived_at is None:
+        return False
+    allowed = timedelta(minutes=booking.work_order.estimated_minutes * settings.OVERRUN_FRACTION)
+    return now - booking.arrived_at > allowed
+
+
+def actual_text(booking: LaneBooking) -> str:
+    """The phone's facts for the lane: actual against planned."""
+
+    def hhmm(moment: datetime) -> str:
+        return f"{timezone.localtime(moment):%H:%M}"
+
+    if booking.finished_at is not None:
+        return f"done {hhmm(booking.finished_at)}"
+    if booking.arrived_at is not None:
+        late = round((booking.arrived_at - booking.starts_at).total_seconds() / 60)
+        return f"arrived {hhmm(booking.arrived_at)} ({late:+d} min)"
+    if booking.en_route_at is not None:
+        return f"en route {hhmm(booking.en_route_at)}"
+    return ""
 
 
 @dataclass
@@ -110,10 +137,14 @@ def build_lane(
                 travel_pct_of_booking=round(min(booking.travel_minutes / duration * 100, 400), 2),
                 sla=sla_state(booking.work_order, now),
                 started=booking.work_order.status in STARTED,
+                actual=actual_text(booking),
+                overrun=is_overrun(booking, now),
             )
         )
         previous_end = max(previous_end, booking.ends_at)
     state, detail = tday.state_at(bookings, now)
+    if any(view.overrun for view in views):
+        detail += " · running over"
     lane = LaneView(
         technician=technician,
         shift=shift,

@@ -39,15 +39,20 @@ def track_html(views, urls: BoardUrls) -> SafeString:
         classes = f"booking sla-{view.sla.value} status-{wo.status} " + (
             "started" if view.started else "draggable"
         )
+        if view.overrun:
+            classes += " overrun"
+        actual = view.actual + (" · running over" if view.overrun else "")
         title = escape(
             f"{wo.number} {wo.summary} · {starts}–{ends} · {booking.travel_minutes} min travel before · {wo.get_status_display()}"
+            + (f" · {actual}" if actual else "")
         )
+        actual_html = f' <span class="stop-actual">{escape(actual)}</span>' if actual else ""
         job_url = urls.job.format(pk)
         parts.append(
             f'<li class="{classes}" data-work-order="{pk}" style="margin-left:{view.margin_pct}%;width:{view.width_pct}%" title="{title}">'
             f'<span class="travel" style="width:{view.travel_pct_of_booking}%"></span>'
             f'<span class="booking-label"><a href="{job_url}" hx-get="{job_url}" hx-target="#board-dialog-body">{number}</a> '
-            f'<span class="booking-time">{starts}</span></span></li>'
+            f'<span class="booking-time">{starts}</span>{actual_html}</span></li>'
         )
     return mark_safe("".join(parts))  # every interpolated text is escaped above
 

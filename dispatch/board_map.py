@@ -2,6 +2,8 @@
 home) and work orders coloured by SLA state. No HTML: the browser builds its
 tooltips from text nodes."""
 
+from django.utils import timezone
+
 from dispatch.board_data import BoardData
 from dispatch.selectors import LaneWorkOrder
 from workorders.clock import sla_state
@@ -26,6 +28,7 @@ def map_points(data: BoardData) -> dict:
                 "lng": lng,
                 "state": state,
                 "detail": detail,
+                "position": _position_age(tech, data.now),
             }
         )
     for work_order in data.queue or []:
@@ -36,6 +39,18 @@ def map_points(data: BoardData) -> dict:
             if booking.work_order.site.has_coordinates:
                 jobs.append(_job_point(booking.work_order, data, assigned_to=str(tday.technician)))
     return {"technicians": technicians, "jobs": jobs}
+
+
+def _position_age(tech, now) -> str:
+    """How old the shown position is, in words (the phone posts about once a minute)."""
+    if tech.last_position_at is None or tech.last_latitude is None:
+        return "home (no position from the phone)"
+    minutes = max(0, round((now - tech.last_position_at).total_seconds() / 60))
+    if minutes < 1:
+        return "position just now"
+    if minutes < 120:
+        return f"position {minutes} min ago"
+    return f"position at {timezone.localtime(tech.last_position_at):%a %H:%M}"
 
 
 def _job_point(work_order: LaneWorkOrder, data: BoardData, assigned_to: str) -> dict:

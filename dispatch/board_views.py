@@ -30,6 +30,7 @@ from dispatch.selectors import (
     active_booking_of,
     booked_technicians,
     next_day_with_bookings,
+    open_field_alerts,
     queue_queryset,
 )
 from technicians.roles import OFFICE_ROLES, PLANNER_ROLES, has_role, role_required
@@ -108,6 +109,7 @@ def board_day(request: HttpRequest, day: date) -> HttpResponse:
         "tile_url": settings.MAP_TILE_URL,
         # An empty board says where the work is (a weekend, a day not planned yet).
         "next_busy_day": None if any(data.lanes.values()) else next_day_with_bookings(day),
+        "alerts": open_field_alerts(day),
     }
     return render(request, "dispatch/board.html", context)
 
@@ -148,6 +150,9 @@ def board_poll(request: HttpRequest, day: date) -> HttpResponse:
             "version": current,
             "filter_query": _filter_query(request),
             "live": True,
+            "alerts": open_field_alerts(day),
+            "can_plan": has_role(request.user, PLANNER_ROLES),
+            "is_today": day == timezone.localdate(),
         },
     )
     response["HX-Trigger"] = "board-changed"

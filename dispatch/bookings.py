@@ -319,3 +319,53 @@ def bookings_record_past(*, actor, rows: list[PastBooking]) -> list[Booking]:
         booking.created_at, booking.updated_at = row.booked_at, row.finished_at
     Booking.objects.bulk_update(bookings, ["created_at", "updated_at"], batch_size=1000)
     return bookings
+
+
+# --- Facts from the field (the technician's phone) ---------------------------------
+#
+# Planned times above are plans; these are what actually happened. Kept apart so the
+# customer-texts wiring can hook `_actual_recorded` and `_eta_changed` without touching
+# the planning paths.
+
+ACTUAL_FIELDS = ("acknowledged_at", "en_route_at", "arrived_at", "finished_at")
+
+
+def _actual_recorded(*, booking: Booking, field: str, at: datetime) -> None:
+    """The one place an actual time is announced: the lane shows actual against planned."""
+    bump_board_version(PlannedTime.of(booking).day)
+
+
+def _eta_changed(*, booking: Booking, eta: tuple[datetime, datetime]) -> None:
+    """The next visit's expected (arrival, end) was recomputed from a fresh position.
+
+    Nothing changes on the board; the customer's texts compare it with what the
+    customer was told and send a delay text when it moved far enough."""
+    texts.visit_planned(
+        work_order=booking.work_order,
+        technician=booking.technician,
+        starts_at=eta[0],
+        ends_at=eta[1],
+        cause="ETA from the technician's position",
+        previous_starts_at=booking.starts_at,
+    )
+
+
+def booking_record_actual(*, booking: Booking, field: str, at: datetime) -> Booking:
+    """Write one actual time on a booking (the caller holds the booking's row lock).
+
+    Times never go backwards: an action replayed late with the phone's own clock is
+    placed no earlier than the facts already recorded (a check constraint insists)."""
+    if field not in ACTUAL_FIELDS:
+        raise ValueError(f"{field} is not an actual-time field of a booking")
+    order = ACTUAL_FIELDS.index(field)
+    earlier = [getattr(booking, name) for name in ACTUAL_FIELDS[1:order]]  # not the ack
+    at = max([at, *(moment for moment in earlier if moment is not None)])
+    Booking.objects.filter(pk=booking.pk).update(**{field: at})
+    setattr(booking, field, at)
+    _actual_recorded(booking=booking, field=field, at=at)
+    return booking
+
+
+def booking_eta_announce(*, booking: Booking, eta: tuple[datetime, datetime]) -> None:
+    """Pass a recomputed ETA of `booking` to its hook (no row is written)."""
+    _eta_changed(booking=booking, eta=eta)

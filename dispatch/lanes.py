@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+
 from dispatch.models import Booking
 from dispatch.selectors import LaneBooking, LaneWorkOrder
 from routing.travel import LatLng, travel_minutes
@@ -37,6 +39,17 @@ class TravelMemo:
         if known is None:
             known = self._known[key] = travel_minutes(origin, destination)
         return known
+
+
+def fresh_position(technician: Technician, now: datetime) -> LatLng | None:
+    """The phone's last position when it is recent enough to plan from (settings
+    POSITION_FRESH_MINUTES), else None."""
+    at = technician.last_position_at
+    if at is None or technician.last_latitude is None or technician.last_longitude is None:
+        return None
+    if not timedelta(0) <= now - at <= timedelta(minutes=settings.POSITION_FRESH_MINUTES):
+        return None
+    return (technician.last_latitude, technician.last_longitude)
 
 
 @dataclass
@@ -76,6 +89,20 @@ class TechnicianDay:
         return (
             max(start, _ceil_minute(now)) if now.astimezone(self.zone).date() == self.day else start
         )
+
+    def origin(self, now: datetime) -> LatLng:
+        """Where the technician's current leg starts: on today's lane the phone's fresh
+        position, otherwise home."""
+        if now.astimezone(self.zone).date() == self.day:
+            return fresh_position(self.technician, now) or self.home
+        return self.home
+
+    def leg_origin(self, planned: "PlannedBooking", position: LatLng, now: datetime) -> LatLng:
+        """Where the leg after `planned` starts: its site, except that a finished job is
+        behind a technician whose phone says where they are now."""
+        if planned.work_order.status == Status.COMPLETED and self.origin(now) != self.home:
+            return position
+        return planned.location or position
 
     def state_at(self, bookings: list[LaneBooking], now: datetime) -> tuple[str, str]:
         """(state, detail) for the lane header: the dispatcher's first question about a person."""
@@ -190,7 +217,7 @@ def plan_lane(
     are taken as already planned and `cursor`/`position` say where their day ends."""
     travel = travel or TravelMemo()
     if first == 0:
-        cursor, position = tday.lane_start(now), tday.home
+        cursor, position = tday.lane_start(now), tday.origin(now)
     for planned in bookings[first:]:
         planned.travel_minutes = travel.minutes(position, planned.location)
         if planned.fixed:
@@ -209,7 +236,7 @@ def plan_lane(
             planned.starts_at = start
             planned.ends_at = start + timedelta(minutes=planned.work_order.estimated_minutes)
         cursor = max(cursor, planned.ends_at)
-        position = planned.location or position
+        position = tday.leg_origin(planned, position, now)
     return LanePlan(tday=tday, bookings=bookings)
 
 

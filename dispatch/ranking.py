@@ -90,9 +90,9 @@ def job_slots(
     base_travel = base_plan.travel_total
     already_wrong: set[tuple[str, str]] | None = None  # the lane's own problems, on demand
     first_movable = leading_fixed(base)
-    cursor, position = tday.lane_start(now), tday.home
+    cursor, position = tday.lane_start(now), tday.origin(now)
     for planned in base[:first_movable]:
-        cursor, position = max(cursor, planned.ends_at), planned.location or position
+        cursor, position = max(cursor, planned.ends_at), tday.leg_origin(planned, position, now)
     found: list[Slot] = []
     last_reason = "the day is full"
     for insert_at in range(first_movable, len(base) + 1):
@@ -122,7 +122,7 @@ def job_slots(
             found.append(Slot(tday, insert_at, bookings, plan.travel_total - base_travel))
         if insert_at < len(base):
             planned = base[insert_at]
-            cursor, position = max(cursor, planned.ends_at), planned.location or position
+            cursor, position = max(cursor, planned.ends_at), tday.leg_origin(planned, position, now)
     return found, last_reason
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from django.db.models import Case, Exists, F, Max, Min, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
-from dispatch.models import Booking
+from dispatch.models import Booking, FieldAlert
 from technicians.models import ShiftException, ShiftPattern, Technician
 from technicians.selectors import (
     ShiftWindow,
@@ -90,6 +90,10 @@ class LaneBooking:
     travel_minutes: int
     locked: bool
     work_order: LaneWorkOrder
+    # Actual times from the technician's phone.
+    en_route_at: datetime | None = None
+    arrived_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 _WORK_ORDER_COLUMNS = (
@@ -117,15 +121,19 @@ _LANE_COLUMNS = (
     "ends_at",
     "travel_minutes",
     "locked",
+    "en_route_at",
+    "arrived_at",
+    "finished_at",
     "work_order_id",
     *(f"work_order__{column}" for column in _WORK_ORDER_COLUMNS),
 )
 
 
 def _lane_booking(row: tuple) -> LaneBooking:
-    pk, tech, starts, ends, travel, locked, wo_id, *wo, lat, lng = row
+    pk, tech, starts, ends, travel, locked, en_route, arrived, finished, wo_id, *wo, lat, lng = row
+    work_order = LaneWorkOrder(wo_id, *wo, LaneSite(lat, lng))
     return LaneBooking(
-        pk, tech, wo_id, starts, ends, travel, locked, LaneWorkOrder(wo_id, *wo, LaneSite(lat, lng))
+        pk, tech, wo_id, starts, ends, travel, locked, work_order, en_route, arrived, finished
     )
 
 
@@ -306,3 +314,34 @@ def booked_technicians(work_order: WorkOrder, extra: set[int]) -> set[int]:
     """Technicians whose lanes a change to `work_order` touches: its current one plus `extra`."""
     booked = Booking.objects.filter(work_order=work_order, state=Booking.State.ACTIVE)
     return set(booked.values_list("technician_id", flat=True)) | extra
+
+
+# The technician's phone ------------------------------------------------------------
+
+
+def technician_day_jobs(technician: Technician, day: date) -> list[Booking]:
+    """The technician's bookings of `day` in route order, with what the phone shows."""
+    return list(
+        technician_bookings(technician, day).prefetch_related("work_order__required_skills__skill")
+    )
+
+
+def technician_job(technician: Technician, work_order_id: int) -> Booking | None:
+    """The technician's active booking of a work order, or None when it is not theirs."""
+    return (
+        Booking.objects.filter(
+            technician=technician, work_order_id=work_order_id, state=Booking.State.ACTIVE
+        )
+        .select_related("work_order__customer", "work_order__site", "work_order__sla_policy")
+        .prefetch_related("work_order__required_skills__skill", "work_order__photos")
+        .first()
+    )
+
+
+def open_field_alerts(day: date) -> list[FieldAlert]:
+    """Alerts from the field the dispatchers of `day` have not dismissed, newest first."""
+    return list(
+        FieldAlert.objects.filter(day=day, dismissed_at__isnull=True)
+        .select_related("technician", "work_order", "plan_run")
+        .order_by("-created_at", "-id")[:50]
+    )

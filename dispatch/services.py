@@ -23,9 +23,17 @@ RELEASES_BOOKING = frozenset({Status.NEW, Status.ON_HOLD, Status.CANCELLED})
 
 @transaction.atomic
 def work_order_change_status(
-    *, actor, work_order: WorkOrder, target: Status, hold_reason: str = "", reason: str = ""
+    *,
+    actor,
+    work_order: WorkOrder,
+    target: Status,
+    hold_reason: str = "",
+    reason: str = "",
+    at: datetime | None = None,
 ) -> WorkOrder:
-    """Status change from the office or the field; releases the booking when the job leaves the lane."""
+    """Status change from the office or the field; releases the booking when the job leaves the lane.
+
+    `at`: when it happened, if not now (a phone replaying an action queued offline)."""
     work_order = (
         WorkOrder.objects.select_for_update(of=("self",))
         .select_related("customer", "site")
@@ -38,7 +46,12 @@ def work_order_change_status(
     if target == Status.DISPATCHED and booking is None:
         raise DomainError(f"{work_order.number} has no technician to dispatch to.")
     work_order_set_status(
-        actor=actor, work_order=work_order, target=target, hold_reason=hold_reason, reason=reason
+        actor=actor,
+        work_order=work_order,
+        target=target,
+        hold_reason=hold_reason,
+        reason=reason,
+        at=at,
     )
     if booking is not None and target in RELEASES_BOOKING:
         booking_release(

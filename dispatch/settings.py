@@ -266,6 +266,24 @@ NOTIFY_REMINDER_HOUR = env_int("NOTIFY_REMINDER_HOUR", 18, minimum=0)
 if NOTIFY_REMINDER_HOUR > 23:
     raise ImproperlyConfigured("NOTIFY_REMINDER_HOUR must be an hour of the day, 0 to 23.")
 
+# The technician's phone (issue 9).
+PHONE_POSITION_INTERVAL_S = env_int("PHONE_POSITION_INTERVAL_S", 60, minimum=5)
+POSITION_MIN_INTERVAL_S = env_int("POSITION_MIN_INTERVAL_S", 10, minimum=0)
+POSITION_FRESH_MINUTES = env_int("POSITION_FRESH_MINUTES", 10, minimum=1)
+POSITION_TRAIL_DAYS = env_int("POSITION_TRAIL_DAYS", 7, minimum=1)
+PHONE_ACTION_MAX_AGE_HOURS = env_int("PHONE_ACTION_MAX_AGE_HOURS", 12, minimum=1)
+PHONE_MAX_PHOTOS = env_int("PHONE_MAX_PHOTOS", 5, minimum=1)
+OVERRUN_FRACTION = env_float("OVERRUN_FRACTION", 1.2, minimum=1.0)
+CELERY_BEAT_SCHEDULE |= {
+    # Alerts dispatchers to jobs on site past OVERRUN_FRACTION of their estimate.
+    "dispatch-overrun-sweep": {"task": "dispatch.tasks.overrun_sweep", "schedule": 60.0},
+    # Deletes position trails older than POSITION_TRAIL_DAYS.
+    "dispatch-position-trail-prune": {
+        "task": "dispatch.tasks.position_trail_prune",
+        "schedule": 3600.0,
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

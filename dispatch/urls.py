@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path, register_converter
 
-from dispatch import board_views
+from dispatch import board_views, field_views
 from dispatch import views as dispatch_views
 from dispatch.converters import IsoDateConverter
 from dispatch.dashboard import views as dashboard_views
@@ -52,8 +52,28 @@ urlpatterns = [
     path("board/<isodate:day>/assign/", board_views.board_assign_view, name="board_assign"),
     path("board/<isodate:day>/unassign/", board_views.board_unassign_view, name="board_unassign"),
     path("board/<isodate:day>/jobs/<int:pk>/", board_views.board_job, name="board_job"),
+    path(
+        "board/alerts/<int:pk>/dismiss/",
+        field_views.field_alert_dismiss_view,
+        name="field_alert_dismiss",
+    ),
+    path(
+        "board/alerts/<int:pk>/propose/",
+        field_views.field_alert_propose_view,
+        name="field_alert_propose",
+    ),
+    path(
+        "board/unavailable/",
+        field_views.technician_unavailable_view,
+        name="technician_unavailable",
+    ),
     path("my/", dispatch_views.my_jobs, name="my_jobs"),
     path("my/jobs/<int:pk>/status/", dispatch_views.my_job_status, name="my_job_status"),
+    path("my/jobs/<int:pk>/", dispatch_views.my_job, name="my_job"),
+    path("my/jobs/<int:pk>/action/", dispatch_views.my_job_action, name="my_job_action"),
+    path("my/position/", dispatch_views.my_position, name="my_position"),
+    path("my/manifest.webmanifest", dispatch_views.my_manifest, name="my_manifest"),
+    path("my/sw.js", dispatch_views.my_service_worker, name="my_service_worker"),
     re_path(
         rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$",
         dispatch_views.media_file,

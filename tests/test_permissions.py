@@ -4,7 +4,7 @@ import pytest
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from dispatch.models import Booking
+from dispatch.models import Booking, FieldAlert
 from routing.models import PlanRun
 from technicians.roles import Role
 from tests.factories import TechnicianFactory, make_work_order
@@ -33,6 +33,14 @@ MATRIX = [
     ("get", "technician_list", None, OFFICE_READ),
     ("get", "technician_edit", "technician", {OF, M, A}),
     ("get", "my_jobs", None, {T}),
+    ("get", "my_job", "work_order", {T}),
+    ("post", "my_job_action", "work_order", {T}),
+    ("post", "my_position", None, {T}),
+    ("get", "my_manifest", None, {T}),
+    ("get", "my_service_worker", None, {T}),
+    ("post", "field_alert_dismiss", "alert", PLAN),
+    ("post", "field_alert_propose", "alert", PLAN),
+    ("post", "technician_unavailable", None, PLAN),
     ("get", "site_options", None, EDIT),
     ("get", "board_today", None, OFFICE_READ),
     ("get", "board_day", "day", OFFICE_READ),
@@ -52,7 +60,7 @@ MATRIX = [
     ("get", "dashboard_work_orders", None, {M, A, D}),
     ("get", "dashboard_export", "table", {M, A, D}),
     ("get", "sla_alert_list", None, {M, A, D}),
-    ("post", "sla_alert_acknowledge", "alert", {M, A, D}),
+    ("post", "sla_alert_acknowledge", "sla_alert", {M, A, D}),
 ]
 
 
@@ -61,7 +69,14 @@ def objects():
     work_order = make_work_order()
     day = timezone.localdate()
     run = PlanRun.objects.create(day=day, status=PlanRun.Status.DISCARDED)
+    alert = FieldAlert.objects.create(
+        kind=FieldAlert.Kind.CANNOT_COMPLETE,
+        technician=TechnicianFactory(),
+        day=day,
+        message="Could not complete",
+    )
     return {
+        "alert": [alert.pk],
         "work_order": [work_order.pk],
         "customer": [work_order.customer_id],
         "technician": [TechnicianFactory().pk],
@@ -70,7 +85,7 @@ def objects():
         "day_job": [day, work_order.pk],
         "plan_run": [run.pk],
         "table": ["tiers"],
-        "alert": [
+        "sla_alert": [
             SLAAlert.objects.create(
                 work_order=work_order,
                 target="response",

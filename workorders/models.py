@@ -315,6 +315,8 @@ class Event(models.Model):
         PLAN_APPLIED = "plan.applied", "Optimizer plan applied"
         SLA_ALERT_RAISED = "sla.alert", "SLA alert raised"
         SLA_ALERT_ACKNOWLEDGED = "sla.alert_ack", "SLA alert acknowledged"
+        FIELD_REPORT = "field.report", "Reported from the field"
+        FIELD_ALERT = "field.alert", "Field alert"
 
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -20,8 +20,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.DISPATCHED: frozenset(
         {Status.EN_ROUTE, Status.SCHEDULED, Status.NEW, Status.ON_HOLD, Status.CANCELLED}
     ),
-    Status.EN_ROUTE: frozenset({Status.ON_SITE, Status.DISPATCHED, Status.ON_HOLD}),
-    Status.ON_SITE: frozenset({Status.COMPLETED, Status.ON_HOLD}),
+    # Back to NEW: the technician could not complete it; it returns to the queue.
+    Status.EN_ROUTE: frozenset({Status.ON_SITE, Status.DISPATCHED, Status.ON_HOLD, Status.NEW}),
+    Status.ON_SITE: frozenset({Status.COMPLETED, Status.ON_HOLD, Status.NEW}),
     Status.ON_HOLD: frozenset({Status.NEW, Status.SCHEDULED, Status.CANCELLED}),
     Status.COMPLETED: frozenset(),
     Status.CANCELLED: frozenset(),

@@ -103,7 +103,7 @@
     data.technicians.forEach(function (t) {
       points.push([t.lat, t.lng]);
       L.circleMarker([t.lat, t.lng], { radius: 6, color: "#16213a", fillColor: "#3d6fd6", fillOpacity: 0.9, weight: 2, className: "tech-marker" })
-        .bindTooltip(textTooltip(t.name + " — " + t.detail)).addTo(layer);
+        .bindTooltip(textTooltip(t.name + " — " + t.detail + (t.position ? " · " + t.position : ""))).addTo(layer);
     });
     data.jobs.forEach(function (j) {
       points.push([j.lat, j.lng]);
@@ -120,6 +120,8 @@
     fetch(board.dataset.mapUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(drawMap).catch(function () {});
   }
   document.body.addEventListener("board-changed", refreshMap);
+  // Phones post positions about once a minute without changing the board's version.
+  setInterval(refreshMap, 30000);
 
   function start() {
     initSortables();

@@ -1,0 +1,180 @@
+"""Where technicians are: the phone's position posts, today's trail, and the ETA of the
+next visit recomputed from them.
+
+Only a technician's own position is accepted (the view takes the technician from the
+login), only on shift, with coordinates on Earth, and at most one post per
+POSITION_MIN_INTERVAL_S. The limit is a conditional UPDATE of the technician's row, so
+it holds with Redis down and across processes.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from dispatch.bookings import booking_eta_announce
+from dispatch.lanes import fresh_position
+from dispatch.models import Booking, PositionFix
+from dispatch.phone import PhoneRefusal, RefusalCode
+from dispatch.selectors import technician_bookings
+from routing.travel import travel_minutes
+from technicians.models import ShiftException, ShiftPattern, Technician
+from technicians.selectors import shift_on
+from workorders.status import Status
+
+# Phones keep sending a little before and after the shift: the drive to the first job
+# and back from the last one.
+SHIFT_MARGIN = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class PositionOutcome:
+    recorded_at: datetime
+    eta: tuple[datetime, datetime] | None
+
+
+def _number(raw, name: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or not low <= value <= high:
+        raise PhoneRefusal(
+            RefusalCode.BAD_INPUT, f"{name} must be a number between {low:g} and {high:g}."
+        )
+    return value
+
+
+def on_shift_now(technician: Technician, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    shift = shift_on(technician, timezone.localdate(now))
+    return (
+        shift is not None and shift.starts_at - SHIFT_MARGIN <= now <= shift.ends_at + SHIFT_MARGIN
+    )
+
+
+def _on_shift_condition(now: datetime) -> Q:
+    """`on_shift_now` as SQL on the technician's row (same rule: exception, else pattern)."""
+    local = timezone.localtime(now)
+    day = local.date()
+    latest_start = (
+        (local + SHIFT_MARGIN).time() if (local + SHIFT_MARGIN).date() == day else time.max
+    )
+    earliest_end = (
+        (local - SHIFT_MARGIN).time() if (local - SHIFT_MARGIN).date() == day else time.min
+    )
+    exceptions = ShiftException.objects.filter(technician=OuterRef("pk"), date=day)
+    worked = exceptions.filter(is_off=False, starts_at__lte=latest_start, ends_at__gte=earliest_end)
+    pattern = ShiftPattern.objects.filter(
+        technician=OuterRef("pk"),
+        weekday=day.weekday(),
+        starts_at__lte=latest_start,
+        ends_at__gte=earliest_end,
+    )
+    return Q(Exists(worked)) | (~Q(Exists(exceptions)) & Q(Exists(pattern)))
+
+
+@transaction.atomic
+def technician_position_record(
+    *,
+    technician: Technician,
+    latitude,
+    longitude,
+    accuracy_m=None,
+    now: datetime | None = None,
+) -> PositionOutcome:
+    """Keep the technician's latest position and add it to today's trail; recompute the
+    next visit's ETA and hand it to the customer-texts hook."""
+    now = now or timezone.now()
+    lat = _number(latitude, "Latitude", -90, 90)
+    lng = _number(longitude, "Longitude", -180, 180)
+    accuracy = None if accuracy_m in (None, "") else _number(accuracy_m, "Accuracy", 0, 100_000)
+    interval = settings.POSITION_MIN_INTERVAL_S
+    # One statement checks the shift and the rate limit and writes (the hot path of
+    # every phone, once a minute); only a refusal costs a second look for its reason.
+    updated = (
+        Technician.objects.filter(pk=technician.pk)
+        .filter(
+            Q(last_position_at__isnull=True)
+            | Q(last_position_at__lte=now - timedelta(seconds=interval))
+        )
+        .filter(_on_shift_condition(now))
+        .update(last_latitude=lat, last_longitude=lng, last_position_at=now)
+    )
+    if not updated:
+        if not on_shift_now(technician, now):
+            raise PhoneRefusal(
+                RefusalCode.OFF_SHIFT, "You are off shift: your position is not recorded."
+            )
+        raise PhoneRefusal(
+            RefusalCode.RATE_LIMITED,
+            f"Your position was recorded less than {interval} seconds ago; this one was skipped.",
+        )
+    PositionFix.objects.create(
+        technician=technician, latitude=lat, longitude=lng, accuracy_m=accuracy, recorded_at=now
+    )
+    technician.last_latitude, technician.last_longitude = lat, lng
+    technician.last_position_at = now
+    visit = _next_visit(technician, now)
+    if visit is None:
+        return PositionOutcome(now, None)
+    booking, eta = visit
+    transaction.on_commit(lambda: booking_eta_announce(booking=booking, eta=eta))
+    return PositionOutcome(now, eta)
+
+
+def _ceil_minute(moment: datetime) -> datetime:
+    floored = moment.replace(second=0, microsecond=0)
+    return floored if floored == moment else floored + timedelta(minutes=1)
+
+
+def _next_visit(
+    technician: Technician, now: datetime
+) -> tuple[Booking, tuple[datetime, datetime]] | None:
+    bookings = list(technician_bookings(technician, timezone.localdate(now)))
+    current = next((b for b in bookings if b.work_order.status == Status.ON_SITE), None)
+    upcoming = [
+        b
+        for b in bookings
+        if b.work_order.status in (Status.SCHEDULED, Status.DISPATCHED, Status.EN_ROUTE)
+    ]
+    if not upcoming:
+        return None
+    visit = next((b for b in upcoming if b.work_order.status == Status.EN_ROUTE), upcoming[0])
+    site = visit.work_order.site
+    destination = (site.latitude, site.longitude) if site.has_coordinates else None
+    if current is not None:
+        here = current.work_order.site
+        origin = (here.latitude, here.longitude) if here.has_coordinates else None
+        started = current.arrived_at or current.starts_at
+        ready = max(now, started + timedelta(minutes=current.work_order.estimated_minutes))
+    else:
+        origin, ready = fresh_position(technician, now), now
+    if origin is None or destination is None:
+        drive = timedelta(minutes=visit.travel_minutes)
+    else:
+        drive = timedelta(minutes=travel_minutes(origin, destination))
+    arrival = _ceil_minute(ready + drive)
+    if visit.work_order.status != Status.EN_ROUTE:
+        arrival = max(arrival, visit.starts_at)  # nobody arrives before the planned start
+    return visit, (arrival, arrival + timedelta(minutes=visit.work_order.estimated_minutes))
+
+
+def next_visit_eta(
+    technician: Technician, now: datetime | None = None
+) -> tuple[datetime, datetime] | None:
+    """Expected (arrival, end) of the technician's next visit today, from their fresh
+    position (or the job they are on), or None when no visit is left today."""
+    visit = _next_visit(technician, now or timezone.now())
+    return visit[1] if visit else None
+
+
+def position_trail_prune(*, now: datetime | None = None) -> int:
+    """Delete trail positions older than POSITION_TRAIL_DAYS; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.POSITION_TRAIL_DAYS)
+    deleted, _ = PositionFix.objects.filter(recorded_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,154 @@
+"""Positions: own only, validated, on shift, rate-limited in the database; the trail is
+pruned; the map shows the age; the ranking and the ETA plan from a fresh position."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dispatch.models import PositionFix
+from dispatch.positions import next_visit_eta, position_trail_prune, technician_position_record
+from dispatch.ranking import rank_technicians
+from technicians.models import Technician
+from tests.factories import SiteFactory, TechnicianFactory, make_work_order
+from tests.phone.helpers import booked_job, phone_technician
+
+pytestmark = pytest.mark.django_db
+JSON = {"HTTP_ACCEPT": "application/json"}
+CHICAGO_LOOP = {"latitude": "41.8800", "longitude": "-87.6300", "accuracy": "12"}
+
+
+def post(client, **data):
+    return client.post(reverse("my_position"), data, **JSON)
+
+
+def test_a_position_is_kept_as_latest_and_in_the_trail(client):
+    tech = phone_technician()
+    client.force_login(tech.user)
+    answer = post(client, **CHICAGO_LOOP)
+    assert answer.status_code == 200, answer.content
+    tech.refresh_from_db()
+    assert (tech.last_latitude, tech.last_longitude) == (41.88, -87.63)
+    fix = PositionFix.objects.get()
+    assert fix.technician == tech and fix.accuracy_m == 12
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"latitude": "91", "longitude": "0"}, "Latitude must be a number between -90 and 90"),
+        (
+            {"latitude": "0", "longitude": "-180.5"},
+            "Longitude must be a number between -180 and 180",
+        ),
+        ({"latitude": "nan", "longitude": "0"}, "Latitude must be a number"),
+        ({"latitude": "<script>", "longitude": "0"}, "Latitude must be a number"),
+        ({"latitude": "1", "longitude": "1", "accuracy": "-3"}, "Accuracy must be a number"),
+        ({"longitude": "1"}, "Latitude must be a number"),
+    ],
+)
+def test_out_of_range_coordinates_are_refused_and_nothing_is_kept(client, data, message):
+    tech = phone_technician()
+    client.force_login(tech.user)
+    answer = post(client, **data)
+    assert answer.status_code == 400
+    assert message in answer.json()["message"]
+    tech.refresh_from_db()
+    assert tech.last_position_at is None and not PositionFix.objects.exists()
+
+
+def test_only_the_technicians_own_position_is_accepted(client):
+    mine, theirs = phone_technician(), phone_technician()
+    client.force_login(mine.user)
+    answer = post(client, technician=str(theirs.pk), **CHICAGO_LOOP)
+    assert answer.status_code == 403 and answer.json()["code"] == "not_yours"
+    assert "your own position" in answer.json()["message"]
+    theirs.refresh_from_db()
+    mine.refresh_from_db()
+    assert theirs.last_position_at is None and mine.last_position_at is None
+
+
+def test_posts_are_rate_limited_without_redis(client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    settings.POSITION_MIN_INTERVAL_S = 10
+    tech = phone_technician()
+    client.force_login(tech.user)
+    assert post(client, **CHICAGO_LOOP).status_code == 200
+    again = post(client, latitude="41.9", longitude="-87.7")
+    assert again.status_code == 429 and again.json()["code"] == "rate_limited"
+    tech.refresh_from_db()
+    assert tech.last_latitude == 41.88 and PositionFix.objects.count() == 1
+
+
+def test_off_shift_positions_are_not_recorded(client):
+    tech = TechnicianFactory()  # no shift at all
+    client.force_login(tech.user)
+    answer = post(client, **CHICAGO_LOOP)
+    assert answer.status_code == 409 and answer.json()["code"] == "off_shift"
+    assert not PositionFix.objects.exists()
+
+
+def test_old_trail_is_pruned(settings):
+    settings.POSITION_TRAIL_DAYS = 2
+    tech = phone_technician()
+    now = timezone.now()
+    PositionFix.objects.create(
+        technician=tech, latitude=1, longitude=1, recorded_at=now - timedelta(days=3)
+    )
+    PositionFix.objects.create(
+        technician=tech, latitude=1, longitude=1, recorded_at=now - timedelta(days=1)
+    )
+    assert position_trail_prune(now=now) == 1
+    assert PositionFix.objects.count() == 1
+
+
+def test_the_map_shows_the_latest_position_and_its_age(client, dispatcher):
+    tech = phone_technician()
+    technician_position_record(technician=tech, latitude=41.95, longitude=-87.70)
+    client.force_login(dispatcher)
+    points = client.get(reverse("board_map", args=[timezone.localdate()])).json()
+    point = next(t for t in points["technicians"] if t["id"] == tech.pk)
+    assert (point["lat"], point["lng"]) == (41.95, -87.70)
+    assert point["position"] == "position just now"
+
+
+def test_eta_of_the_next_visit_comes_from_the_fresh_position():
+    tech = phone_technician()
+    far = booked_job(tech, hours_from_now=0.1, latitude=42.05, longitude=-87.68)  # ~19 km north
+    now = timezone.now()
+    technician_position_record(technician=tech, latitude=41.88, longitude=-87.63, now=now)
+    tech.refresh_from_db()
+    arrival, end = next_visit_eta(tech, now=now)
+    booking = far.bookings.get()
+    assert arrival > booking.starts_at  # the drive from where they are makes them late
+    assert end - arrival == timedelta(minutes=far.estimated_minutes)
+    # Standing next to the site, the planned start holds.
+    Technician.objects.filter(pk=tech.pk).update(last_latitude=42.05, last_longitude=-87.68)
+    tech.refresh_from_db()
+    assert next_visit_eta(tech, now=now)[0] == booking.starts_at
+
+
+def test_the_ranking_plans_todays_first_leg_from_a_fresh_position():
+    from tests.board.helpers import relaxed_policy
+
+    phone_technician(display_name="Near")
+    far = phone_technician(display_name="Far")
+    # Both live in the Loop; "Far"'s phone says they are 30 km north right now.
+    Technician.objects.filter(pk=far.pk).update(
+        last_latitude=42.15, last_longitude=-87.75, last_position_at=timezone.now()
+    )
+    job = make_work_order(
+        site=SiteFactory(latitude=41.89, longitude=-87.62), policy=relaxed_policy()
+    )
+    ranking = rank_technicians(job, timezone.localdate())
+    by_name = {c.technician.display_name: c for c in ranking.candidates}
+    assert by_name["Far"].arrival > by_name["Near"].arrival
+    assert ranking.candidates[0].technician.display_name == "Near"
+    # A stale position is ignored: both start from home again.
+    Technician.objects.filter(pk=far.pk).update(
+        last_position_at=timezone.now() - timedelta(hours=2)
+    )
+    ranking = rank_technicians(job, timezone.localdate())
+    arrivals = {c.technician.display_name: c.arrival for c in ranking.candidates}
+    assert arrivals["Far"] == arrivals["Near"]
