@@ -59,6 +59,7 @@ class BookingView:
     started: bool
     actual: str = ""  # what the phone reported, against the plan
     overrun: bool = False
+    replies: int = 0  # unread customer replies
 
 
 def is_overrun(booking: LaneBooking, now: datetime) -> bool:
@@ -107,6 +108,7 @@ class QueueItem:
     sla: SLAState
     due_at: datetime | None
     skills: str
+    replies: int = 0  # unread customer replies
 
 
 def timeline_for(day: date, shifts: Iterable[ShiftWindow | None]) -> Timeline:
@@ -120,7 +122,11 @@ def timeline_for(day: date, shifts: Iterable[ShiftWindow | None]) -> Timeline:
 
 
 def build_lane(
-    tday: TechnicianDay, bookings: list[LaneBooking], timeline: Timeline, now: datetime
+    tday: TechnicianDay,
+    bookings: list[LaneBooking],
+    timeline: Timeline,
+    now: datetime,
+    replies: dict[int, int] | None = None,
 ) -> LaneView:
     technician, shift = tday.technician, tday.shift
     views, previous_end = [], timeline.starts_at
@@ -139,6 +145,7 @@ def build_lane(
                 started=booking.work_order.status in STARTED,
                 actual=actual_text(booking),
                 overrun=is_overrun(booking, now),
+                replies=(replies or {}).get(booking.work_order_id, 0),
             )
         )
         previous_end = max(previous_end, booking.ends_at)
@@ -182,12 +189,19 @@ def build_board(data: BoardData, oob: bool = False) -> Board:
     """The board's lanes and queue, placed and rendered."""
     now = data.now
     timeline = timeline_for(data.day, data.shifts)
-    lanes = [build_lane(tday, data.lane_of(tday), timeline, now) for tday in data.technician_days]
+    lanes = [
+        build_lane(tday, data.lane_of(tday), timeline, now, data.replies)
+        for tday in data.technician_days
+    ]
     queue: list[QueueItem] | None = None
     if data.queue is not None:
         queue = [
             QueueItem(
-                work_order=wo, sla=sla_state(wo, now), due_at=next_due_at(wo), skills=wo.skills
+                work_order=wo,
+                sla=sla_state(wo, now),
+                due_at=next_due_at(wo),
+                skills=wo.skills,
+                replies=data.replies.get(wo.pk, 0),
             )
             for wo in data.queue
         ]

@@ -18,6 +18,7 @@ from dispatch.selectors import (
     bookings_by_technician,
     queue_work_orders,
 )
+from notifications.selectors import unread_reply_counts
 from technicians.selectors import ShiftWindow
 from workorders.status import Status
 
@@ -30,6 +31,7 @@ class BoardData:
     technician_days: list[TechnicianDay]
     lanes: dict[int, list[LaneBooking]]
     queue: list[QueueWorkOrder] | None
+    replies: dict[int, int]  # unread customer replies per work order
 
     def lane_of(self, tday: TechnicianDay) -> list[LaneBooking]:
         return self.lanes.get(tday.technician.pk, [])
@@ -61,6 +63,8 @@ def board_data(
     queue = (
         queue_work_orders(filters) if with_queue and filters.status in ("", Status.NEW) else None
     )
+    shown = [b.work_order_id for lane in lanes.values() for b in lane]
+    shown += [wo.pk for wo in queue or []]
     return BoardData(
         day=day,
         now=now,
@@ -68,4 +72,5 @@ def board_data(
         technician_days=tdays,
         lanes=lanes,
         queue=queue,
+        replies=unread_reply_counts(shown),
     )

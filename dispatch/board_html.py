@@ -28,6 +28,15 @@ def _hhmm(moment: datetime, zone: ZoneInfo) -> str:
     return f"{moment.astimezone(zone):%H:%M}"
 
 
+def _replies_badge(count: int) -> str:
+    if not count:
+        return ""
+    return (
+        f'<span class="replies" title="{count} unread customer '
+        f'{"reply" if count == 1 else "replies"}">✉ {count}</span>'
+    )
+
+
 def track_html(views, urls: BoardUrls) -> SafeString:
     zone = local_zone()
     parts = []
@@ -46,13 +55,13 @@ def track_html(views, urls: BoardUrls) -> SafeString:
             f"{wo.number} {wo.summary} · {starts}–{ends} · {booking.travel_minutes} min travel before · {wo.get_status_display()}"
             + (f" · {actual}" if actual else "")
         )
-        actual_html = f' <span class="stop-actual">{escape(actual)}</span>' if actual else ""
+        actual_html = f' <span class="booking-actual">{escape(actual)}</span>' if actual else ""
         job_url = urls.job.format(pk)
         parts.append(
             f'<li class="{classes}" data-work-order="{pk}" style="margin-left:{view.margin_pct}%;width:{view.width_pct}%" title="{title}">'
             f'<span class="travel" style="width:{view.travel_pct_of_booking}%"></span>'
             f'<span class="booking-label"><a href="{job_url}" hx-get="{job_url}" hx-target="#board-dialog-body">{number}</a> '
-            f'<span class="booking-time">{starts}</span>{actual_html}</span></li>'
+            f'<span class="booking-time">{starts}</span>{actual_html}{_replies_badge(view.replies)}</span></li>'
         )
     return mark_safe("".join(parts))  # every interpolated text is escaped above
 
@@ -98,7 +107,7 @@ def queue_html(items, urls: BoardUrls) -> SafeString:
         parts.append(
             f'<li id="queue-item-{pk}" class="queue-item draggable sla-{item.sla.value}" data-work-order="{pk}">'
             f'<div class="qi-top"><a href="{urls.detail.format(pk)}" class="wo-number">{escape(wo.number)}</a>'
-            f'<span class="countdown sla-{item.sla.value}"{due}>{escape(item.sla.label)}</span></div>'
+            f'{_replies_badge(item.replies)}<span class="countdown sla-{item.sla.value}"{due}>{escape(item.sla.label)}</span></div>'
             f'<div class="qi-summary">{escape(wo.summary)}</div>'
             f'<div class="qi-meta">{wo.estimated_minutes} min · {escape(wo.tier)}{priority}{skills}</div>'
             f'<a class="place" href="{job_url}" hx-get="{job_url}" hx-target="#board-dialog-body">Who should take this? / Place…</a></li>'

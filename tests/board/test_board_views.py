@@ -268,3 +268,25 @@ def test_an_empty_board_says_where_the_work_is(client, dispatcher):
     assert f"The next day with bookings is {link}" in body
     busy = client.get(reverse("board_day", args=[later])).content.decode()
     assert "next day with bookings" not in busy
+
+
+def test_cards_show_unread_customer_replies(client, dispatcher):
+    from notifications.models import InboundMessage
+
+    day = board_day()
+    tech = technician("Maria", day)
+    queued, booked = job(), job()
+    board_assign(actor=dispatcher, work_order=booked, technician=tech, day=day, position=0)
+    for index, work_order in enumerate([queued, booked, booked]):
+        InboundMessage.objects.create(
+            provider_sid=f"SM{index:032d}",
+            from_number=work_order.customer.phone,
+            body="Can you come after 3pm?",
+            kind=InboundMessage.Kind.REPLY,
+            customer=work_order.customer,
+            work_order=work_order,
+        )
+    client.force_login(dispatcher)
+    body = client.get(reverse("board_day", args=[day])).content.decode()
+    assert 'title="1 unread customer reply">✉ 1</span>' in body
+    assert 'title="2 unread customer replies">✉ 2</span>' in body

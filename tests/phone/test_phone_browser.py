@@ -90,7 +90,7 @@ def test_a_day_on_the_phone_with_the_network_dropping(browser, live_server, logi
     board.set_default_timeout(10_000)
     login(board, "dana")
     lane = board.locator(f"#lane-{tech.pk}")
-    expect(lane.locator(".stop-actual")).to_have_text(
+    expect(lane.locator(".booking-actual")).to_have_text(
         f"done {timezone.localtime(booking.finished_at):%H:%M}"
     )
     points = json.loads(board.locator("#map-data").text_content())
