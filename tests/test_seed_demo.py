@@ -112,3 +112,22 @@ def test_the_demo_always_has_work_still_to_come(moment, board_days):
     if later.weekday() < 5:
         assert upcoming.exists(), f"nothing booked on {later}"
     assert all(b.starts_at > at for b in upcoming) or later == at.date()
+
+
+def test_the_phone_demo_login_has_its_day_ahead():
+    from datetime import date, datetime, time
+
+    import time_machine
+
+    from technicians.selectors import day_bounds, local_zone
+
+    tuesday = date(2026, 12, 1)
+    morning = datetime.combine(tuesday, time(9), tzinfo=local_zone())
+    with time_machine.travel(morning, tick=False):
+        call_command("seed_demo", technicians=8, work_orders=80, seed=1)
+    start, end = day_bounds(tuesday)
+    ahead = Booking.objects.filter(
+        technician__user__username="tech01", state="active", starts_at__range=(start, end)
+    )
+    assert ahead.count() >= 2
+    assert all(booking.starts_at > morning for booking in ahead)

@@ -47,6 +47,10 @@ ROTAS = [
     [5, 6, 0, 1, 2],
 ]
 SHIFT_HOURS = [(time(7), time(15, 30)), (time(8), time(17)), (time(10), time(19))]
+# The login the README suggests for trying the phone app: on shift every day with
+# every skill, and first in line for a few of the day's jobs.
+PHONE_DEMO_USER = "tech01"
+PHONE_DEMO_JOBS = 4
 
 
 class Command(BaseCommand):
@@ -171,18 +175,27 @@ class Command(BaseCommand):
                 max_daily_hours=rng.choice([8, 8, 9, 10]),
             )
             primary = rng.sample(skill_codes, k=rng.randint(2, 4))
+            if username == PHONE_DEMO_USER:
+                primary = skill_codes
             for index, code in enumerate(primary):
-                expired = rng.random() < 0.08
+                expired = rng.random() < 0.08 and username != PHONE_DEMO_USER
                 Certification.objects.create(
                     technician=tech,
                     skill=skills[code],
-                    level=rng.choice([2, 3, 3, 4, 5]) if index == 0 else rng.randint(1, 4),
+                    level=4
+                    if username == PHONE_DEMO_USER
+                    else rng.choice([2, 3, 3, 4, 5])
+                    if index == 0
+                    else rng.randint(1, 4),
                     expires_on=today - timedelta(days=rng.randint(1, 60))
                     if expired
                     else today + timedelta(days=rng.randint(30, 720)),
                 )
             starts, ends = SHIFT_HOURS[number % len(SHIFT_HOURS)]
-            for weekday in ROTAS[number % len(ROTAS)]:
+            rota = ROTAS[number % len(ROTAS)]
+            if username == PHONE_DEMO_USER:
+                starts, ends, rota = time(7), time(19), range(7)
+            for weekday in rota:
                 ShiftPattern.objects.create(
                     technician=tech, weekday=weekday, starts_at=starts, ends_at=ends
                 )
@@ -331,6 +344,15 @@ class Command(BaseCommand):
             tech.pk: (shift.starts_at, (tech.home_latitude, tech.home_longitude))
             for tech, shift in on_shift
         }
+        phone_demo = next(
+            (tech for tech, _ in on_shift if tech.user.username == PHONE_DEMO_USER), None
+        )
+        if phone_demo is not None:
+            # Whoever tries the phone finds their whole day still ahead of them.
+            free_at, home = cursor[phone_demo.pk]
+            soon = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=30)
+            cursor[phone_demo.pk] = (max(free_at, soon), home)
+        phone_demo_jobs = 0
         booked = 0
         candidates = [wo for wo in work_orders if wo.priority < WorkOrder.Priority.EMERGENCY]
         for work_order in candidates[: len(candidates) // 3]:
@@ -345,6 +367,8 @@ class Command(BaseCommand):
                 if certification_problem(tech, needs, today) is None
             ]
             rng.shuffle(options)
+            if phone_demo_jobs < PHONE_DEMO_JOBS:
+                options.sort(key=lambda option: option[0] != phone_demo)
             for tech, shift in options:
                 free_at, position = cursor[tech.pk]
                 travel = travel_minutes(position, site)
@@ -363,6 +387,7 @@ class Command(BaseCommand):
                 )
                 cursor[tech.pk] = (ends, site)
                 booked += 1
+                phone_demo_jobs += tech == phone_demo
                 break
         # Jobs earlier today have moved along; the rest wait to be dispatched.
         now = timezone.now()
