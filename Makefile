@@ -33,6 +33,7 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	@$(WITH_SERVICES) && \
+	export NOTIFY_PUBLIC_BASE_URL="$${NOTIFY_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" && \
 	$(PYTHON) manage.py migrate --noinput -v0 && \
 	$(PYTHON) manage.py collectstatic --noinput -v0 && \
 	$(PYTHON) manage.py seed_demo $(SEED_ARGS) && \

@@ -239,8 +239,14 @@
   window.addEventListener("offline", showNetwork);
 
   // Position -------------------------------------------------------------------
+  const positionEvery = Math.max(5, Number(app.dataset.positionInterval) || 60) * 1000;
   function sendPosition() {
     if (!navigator.onLine || !navigator.geolocation) return;
+    // Moving between pages reloads this script: keep to one post per interval anyway,
+    // which is also what the server's rate limit allows.
+    const last = Number(sessionStorage.getItem("position-sent-at") || 0);
+    if (Date.now() - last < positionEvery) return;
+    sessionStorage.setItem("position-sent-at", String(Date.now()));
     navigator.geolocation.getCurrentPosition(function (fix) {
       const body = new URLSearchParams({
         latitude: fix.coords.latitude, longitude: fix.coords.longitude,
@@ -254,7 +260,7 @@
   }
   if (app.dataset.onShift === "true") {
     sendPosition();
-    setInterval(sendPosition, Math.max(5, Number(app.dataset.positionInterval) || 60) * 1000);
+    setInterval(sendPosition, positionEvery);
   }
 
   // Service worker: the shell and today's pages open with no network. ------------
