@@ -141,6 +141,8 @@ DEFINITIONS: dict[str, Definition] = {
     ),
     "texts": Definition(
         "Texts sent / failed",
-        "Not available yet: the notifications app (outbox, SMS) is being built.",
+        "Texts to customers of the filtered work orders queued in the range: sent = handed to "
+        "the SMS provider (sent or delivered), failed = refused by it or undelivered. Texts "
+        "not sent on purpose (no consent, opted out, quiet hours passed) count in neither.",
     ),
 }

@@ -184,7 +184,8 @@ def summary_table(f: DashboardFilters) -> tuple[list[str], list[list]]:
         ["wrong_skill_visits", kpis.wrong_skill_visit_count(f)],
         ["overrides", activity.overrides],
         ["optimizer_runs_accepted", activity.plans_applied],
-        ["texts_sent", "not available yet"],
+        ["texts_sent", activity.texts["sent"]],
+        ["texts_failed", activity.texts["failed"]],
     ]
     return ["figure", "value"], body
 

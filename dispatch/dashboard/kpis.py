@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce, Greatest
 from dispatch.dashboard import sql
 from dispatch.dashboard.filters import DashboardFilters
 from dispatch.models import Booking
+from notifications.models import OutboundMessage
 from routing.models import PlanRun
 from technicians.models import Technician
 from workorders.clock import SLATarget, clock_annotation, target_conditions
@@ -472,9 +473,14 @@ def activity(f: DashboardFilters) -> Activity:
 
 
 def texts_sent(f: DashboardFilters) -> dict:
-    """HOOK (notifications): texts sent and failed in the range.
-
-    The notifications app (outbox, SMS) is being built in parallel. When it lands,
-    count its outbox rows here (sent / failed by `sent_at` in the range) and return
-    {"available": True, "sent": n, "failed": m}; the template already shows them."""
-    return {"available": False}
+    """Customer texts handed to the provider in the range (sent or delivered) and those
+    that failed or came back undelivered, for the filtered work orders. One query."""
+    Status = OutboundMessage.Status
+    scope = WorkOrder.objects.filter(sql.work_order_scope(f)).values("pk")
+    counts = OutboundMessage.objects.filter(
+        created_at__gte=f.starts_at, created_at__lt=f.ends_at, work_order__in=scope
+    ).aggregate(
+        sent=Count("pk", filter=Q(status__in=[Status.SENT, Status.DELIVERED])),
+        failed=Count("pk", filter=Q(status__in=[Status.FAILED, Status.UNDELIVERED])),
+    )
+    return {"available": True, **counts}

@@ -1,12 +1,12 @@
 """Every dashboard figure on a small company whose right answers are worked out by hand,
 and every figure's drill-down lists exactly the work orders it counts."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatch.dashboard import kpis
+from dispatch.dashboard import kpis, sql
 from dispatch.dashboard.drilldown import CONDITIONS, drilldown_work_orders
 from dispatch.dashboard.filters import DashboardFilters
 from tests.dashboard.helpers import always_open_policy, job
@@ -146,7 +146,31 @@ def test_wrong_skill_visits_and_overrides(company, f):
     assert kpis.wrong_skill_visit_count(f) == 1  # Bob's certification expired on Mar 1
     activity = kpis.activity(f)
     assert activity.overrides == 1 and activity.plans_applied == 0
-    assert activity.texts == {"available": False}
+    assert activity.texts == {"available": True, "sent": 0, "failed": 0}
+
+
+def test_texts_sent_and_failed_count_what_the_provider_took(company, f):
+    from notifications.models import OutboundMessage
+
+    before = kpis.activity(f).texts
+    work_order = WorkOrder.objects.filter(sql.work_order_scope(f)).first()
+    for index, status in enumerate(["sent", "delivered", "failed", "undelivered", "skipped"]):
+        OutboundMessage.objects.create(
+            customer=work_order.customer,
+            work_order=work_order,
+            to="+13125550100",
+            body="Hi",
+            kind="booked",
+            status=status,
+            dedupe_key=f"kpi-{index}",
+            provider_sid=f"SM{index:032d}"
+            if status in ("sent", "delivered", "undelivered")
+            else None,
+            created_at=f.starts_at + timedelta(hours=12),
+        )
+    after = kpis.activity(f).texts
+    assert after["sent"] - before["sent"] == 2  # sent + delivered
+    assert after["failed"] - before["failed"] == 2  # failed + undelivered; skipped is neither
 
 
 def test_filters_narrow_every_panel(company, f):
