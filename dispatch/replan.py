@@ -25,11 +25,11 @@ from dispatch.phone import field_alert_raise
 from dispatch.ranking import Slot, job_slots
 from dispatch.rules import requirements_of, skill_problems
 from dispatch.selectors import LaneBooking, bookings_by_technician
-from dispatch.urgent import disruption_cost
+from dispatch.urgent import disruption_cost, movable_baseline
 from routing import services as routing_services
 from routing.models import PlanRun
 from routing.problem import day_epoch, to_seconds
-from routing.proposal import BaselineBooking, Change, Placement
+from routing.proposal import Change, Placement
 from technicians.models import Technician, TimeOff
 from technicians.selectors import day_bounds, technicians_for_day
 from workorders.errors import DomainError
@@ -134,16 +134,7 @@ def _propose(
         wo = was.work_order
         if (was.technician_id, was.starts_at) == (place.technician_id, place.starts_at):
             continue
-        before = BaselineBooking(
-            booking=was.pk,
-            work_order=wo.pk,
-            technician=was.technician_id,
-            starts_at=was.starts_at,
-            ends_at=was.ends_at,
-            status=wo.status,
-            locked=was.locked,
-            role="movable",
-        )
+        before = movable_baseline(was)
         baseline.append(before.to_json())
         same = was.technician_id == place.technician_id
         pushed = math.ceil((place.starts_at - was.starts_at).total_seconds() / 60)
@@ -164,16 +155,7 @@ def _propose(
         if booking.pk not in unplaced or keep_technician:
             continue
         wo = booking.work_order
-        before = BaselineBooking(
-            booking=booking.pk,
-            work_order=wo.pk,
-            technician=booking.technician_id,
-            starts_at=booking.starts_at,
-            ends_at=booking.ends_at,
-            status=wo.status,
-            locked=booking.locked,
-            role="movable",
-        )
+        before = movable_baseline(booking)
         baseline.append(before.to_json())
         changes.append(
             Change(

@@ -54,6 +54,20 @@ def disruption_cost(slot: Slot, now: datetime) -> float:
     )
 
 
+def movable_baseline(booking) -> BaselineBooking:
+    """A movable booking (a `LaneBooking`) as a proposal's baseline records it."""
+    return BaselineBooking(
+        booking=booking.pk,
+        work_order=booking.work_order.pk,
+        technician=booking.technician_id,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        status=booking.work_order.status,
+        locked=booking.locked,
+        role="movable",
+    )
+
+
 def _label(work_order: WorkOrder) -> str:
     return work_order.number or f"#{work_order.pk}"
 
@@ -125,16 +139,7 @@ def urgent_insertion_propose(
     baseline_bookings = []
     for planned in best.moved:
         booking, wo = planned.booking, planned.work_order
-        was = BaselineBooking(
-            booking=booking.pk,
-            work_order=wo.pk,
-            technician=booking.technician_id,
-            starts_at=booking.starts_at,
-            ends_at=booking.ends_at,
-            status=wo.status,
-            locked=booking.locked,
-            role="movable",
-        )
+        was = movable_baseline(booking)
         baseline_bookings.append(was.to_json())
         pushed = math.ceil((planned.starts_at - booking.starts_at).total_seconds() / 60)
         changes.append(
