@@ -123,7 +123,10 @@ def technician_position_record(
     if visit is None:
         return PositionOutcome(now, None)
     booking, eta = visit
-    transaction.on_commit(lambda: booking_eta_announce(booking=booking, eta=eta))
+    booking.technician = technician  # already loaded: the hook reads it
+    # In this transaction, like every text's cause: the customer's delay text is decided
+    # from the same facts that were just recorded.
+    booking_eta_announce(booking=booking, eta=eta)
     return PositionOutcome(now, eta)
 
 
