@@ -113,6 +113,14 @@ def _occurred_at(claimed: datetime | None, now: datetime) -> datetime:
     return min(claimed, now)
 
 
+def _not_before_known_facts(at: datetime, work_order: WorkOrder, booking: Booking) -> datetime:
+    """A phone's clock may be wrong: its time never goes before what the server already
+    knows (the work order existed, the technician set off or arrived). SLA times are set
+    from it, so a backdated report must not meet an SLA retroactively."""
+    known = [work_order.created_at, booking.en_route_at, booking.arrived_at]
+    return max([at, *(moment for moment in known if moment is not None)])
+
+
 def _check_input(action: ActionInput) -> None:
     """Refuse bad input before anything is written."""
     Kind = PhoneAction.Kind
@@ -238,6 +246,7 @@ def phone_action_apply(
             f"{number} is not assigned to you (any more): it may have been reassigned "
             "or unassigned. Nothing was recorded; call the dispatcher if you are on it.",
         )
+    at = _not_before_known_facts(at, work_order, booking)
     _claim(action, technician, work_order, at)
     number, status = work_order.number, Status(work_order.status)
     note = action.note.strip()

@@ -104,9 +104,9 @@ def _describe(
 def plan_run_apply(*, actor, run: PlanRun) -> ApplyOutcome:
     """Apply a proposal in one transaction; changes the board made stale are refused.
 
-    Locks the technicians (by id), the work orders (by id) and their active bookings,
-    compares each change with the run's baseline and with time off, parks every
-    accepted booking (so the no-overlap constraint never sees two versions of one
+    Locks the work orders (by id), their active bookings and the technicians (by id), in
+    the same order as a drop on the board so the two never deadlock, compares each
+    change with the run's baseline and with time off, parks every accepted booking (so the no-overlap constraint never sees two versions of one
     lane), then moves or creates each at its new place: a slot taken since the run
     (the constraint refuses it) refuses only that change.
     """
@@ -119,12 +119,8 @@ def plan_run_apply(*, actor, run: PlanRun) -> ApplyOutcome:
         if change.action in MOVE_ACTIONS
     ]
     tech_ids = sorted({p.technician for c in changes for p in (c.before, c.after) if p is not None})
-    techs = {
-        t.pk: t
-        for t in Technician.objects.select_for_update().filter(pk__in=tech_ids).order_by("pk")
-    }
-    tech_names = {pk: str(t) for pk, t in techs.items()}
     wo_ids = sorted(c.work_order for c in changes)
+    # The board's lock order: work orders, their bookings, then technicians by id.
     work_orders = {
         wo.pk: wo
         for wo in WorkOrder.objects.select_for_update(of=("self",))
@@ -134,11 +130,16 @@ def plan_run_apply(*, actor, run: PlanRun) -> ApplyOutcome:
     }
     current = {
         b.work_order_id: b
-        for b in Booking.objects.select_for_update()
+        for b in Booking.objects.select_for_update(of=("self",))
         .select_related("technician")
         .filter(work_order_id__in=wo_ids, state=Booking.State.ACTIVE)
         .order_by("pk")
     }
+    techs = {
+        t.pk: t
+        for t in Technician.objects.select_for_update().filter(pk__in=tech_ids).order_by("pk")
+    }
+    tech_names = {pk: str(t) for pk, t in techs.items()}
     targets = [c.after for c in changes if c.after is not None]
     absences = list(
         TimeOff.objects.filter(technician_id__in=tech_ids).filter(

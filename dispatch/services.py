@@ -15,7 +15,7 @@ from workorders.errors import DomainError
 from workorders.events import event_record
 from workorders.models import Event, WorkOrder
 from workorders.services import work_order_set_status
-from workorders.status import TECHNICIAN_REPORTED, Status
+from workorders.status import Status
 
 # Leaving these statuses takes the job off the technician's lane.
 RELEASES_BOOKING = frozenset({Status.NEW, Status.ON_HOLD, Status.CANCELLED})
@@ -76,24 +76,6 @@ def work_order_change_status(
         eta_start=eta,
     )
     return work_order
-
-
-@transaction.atomic
-def technician_report_status(
-    *, actor, technician: Technician, work_order: WorkOrder, target: Status
-) -> WorkOrder:
-    """A technician reports progress on one of their own jobs from the phone."""
-    if target not in TECHNICIAN_REPORTED:
-        raise DomainError("Technicians can report en route, on site or completed only.")
-    booking = active_booking(work_order)
-    if booking is None or booking.technician_id != technician.pk:
-        raise DomainError(f"{work_order.number} is not assigned to you.")
-    if work_order.status == Status.SCHEDULED and target == Status.EN_ROUTE:
-        # Setting off on a job the office has not dispatched yet dispatches it.
-        work_order = work_order_change_status(
-            actor=actor, work_order=work_order, target=Status.DISPATCHED
-        )
-    return work_order_change_status(actor=actor, work_order=work_order, target=target)
 
 
 @transaction.atomic

@@ -68,7 +68,6 @@ urlpatterns = [
         name="technician_unavailable",
     ),
     path("my/", dispatch_views.my_jobs, name="my_jobs"),
-    path("my/jobs/<int:pk>/status/", dispatch_views.my_job_status, name="my_job_status"),
     path("my/jobs/<int:pk>/", dispatch_views.my_job, name="my_job"),
     path("my/jobs/<int:pk>/action/", dispatch_views.my_job_action, name="my_job_action"),
     path("my/position/", dispatch_views.my_position, name="my_position"),

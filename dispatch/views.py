@@ -30,7 +30,7 @@ from technicians.models import Technician
 from technicians.roles import EDITOR_ROLES, OFFICE_ROLES, Role, has_role, role_required, user_roles
 from workorders.errors import DomainError
 from workorders.models import WorkOrder, WorkOrderPhoto
-from workorders.status import TECHNICIAN_REPORTED, Status
+from workorders.status import Status
 
 
 @login_required
@@ -302,28 +302,6 @@ def my_service_worker(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(config + source, content_type="application/javascript")
     response["Cache-Control"] = "no-cache"
     return response
-
-
-@role_required({Role.TECHNICIAN})
-@require_POST
-def my_job_status(request: HttpRequest, pk: int) -> HttpResponse:
-    technician = _own_technician(request)
-    if not selectors.technician_owns_work_order(technician, pk):
-        raise PermissionDenied("That job is not assigned to you.")
-    work_order = get_object_or_404(WorkOrder, pk=pk)
-    target = request.POST.get("target", "")
-    if target not in TECHNICIAN_REPORTED:
-        messages.error(request, "Technicians can report en route, on site or completed only.")
-        return redirect("my_jobs")
-    try:
-        services.technician_report_status(
-            actor=request.user, technician=technician, work_order=work_order, target=Status(target)
-        )
-    except DomainError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{work_order.number}: {Status(target).label.lower()}.")
-    return redirect("my_jobs")
 
 
 @login_required

@@ -492,17 +492,32 @@ def work_order_status_changed(
         technician = technician or (visit.technician if visit else None)
         eta = eta_start or (visit.starts_at if visit else None)
         kind = Kind.DISPATCHED if new_status == Status.DISPATCHED else Kind.ON_MY_WAY
-        for row in _eta_texts(work_order).filter(status=Out.QUEUED, kind__in=UPDATE_KINDS):
-            _supersede(row, f"replaced by the {kind} text")
+        # "On my way" makes a dispatched text still waiting (e.g. set off right away, or
+        # held by quiet hours) pointless: the customer gets one text, the latest.
+        replaced = (
+            UPDATE_KINDS
+            | {Kind.REMINDER}
+            | ({Kind.DISPATCHED} if kind == Kind.ON_MY_WAY else set())
+        )
+        rows = list(_eta_texts(work_order)[:20])
+        for row in rows:
+            if row.status == Out.QUEUED and row.kind in replaced:
+                _supersede(row, f"replaced by the {kind} text")
+        told = next((row for row in rows if row.status in TOLD), None)
         _queue(
             kind=kind,
             work_order=work_order,
             customer=customer,
             values=_values(work_order, technician=technician, eta=eta, link=link),
-            dedupe_key=f"{kind}:{work_order.pk}:{technician.pk if technician else 0}",
+            # Once per visit: a later visit (after a hold, a re-booking) is told again.
+            dedupe_key=f"{kind}:{work_order.pk}:after:{told.pk if told else 0}",
             eta_at=eta,
             cause=f"status {new_status}",
         )
+    elif new_status == Status.ON_SITE:
+        # The technician is there: any ETA still waiting to go out would be stale.
+        for row in _eta_texts(work_order).filter(status=Out.QUEUED):
+            _supersede(row, "the technician arrived")
     elif new_status in (Status.COMPLETED, Status.CANCELLED):
         expires = now + TRACKING_GRACE if new_status == Status.COMPLETED else now
         TrackingLink.objects.filter(work_order=work_order).update(expires_at=expires)

@@ -1,5 +1,7 @@
 """Every view checks the role server-side: a matrix of role × view."""
 
+import uuid
+
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -140,11 +142,17 @@ def test_technician_may_update_only_their_own_job(client, user_with_role):
     client.force_login(mine.user)
     page = client.get(reverse("my_jobs"))
     assert own_job.number in page.content.decode() and other_job.number not in page.content.decode()
-    forged = client.post(reverse("my_job_status", args=[other_job.pk]), {"target": "en_route"})
-    assert forged.status_code == 403
+    forged = client.post(
+        reverse("my_job_action", args=[other_job.pk]),
+        {"action_id": str(uuid.uuid4()), "kind": "en_route"},
+    )
+    assert forged.status_code in (302, 403)
     other_job.refresh_from_db()
     assert other_job.status == "scheduled"
-    ok = client.post(reverse("my_job_status", args=[own_job.pk]), {"target": "en_route"})
+    ok = client.post(
+        reverse("my_job_action", args=[own_job.pk]),
+        {"action_id": str(uuid.uuid4()), "kind": "en_route"},
+    )
     assert ok.status_code == 302
     own_job.refresh_from_db()
     assert own_job.status == "en_route"
@@ -184,7 +192,7 @@ def test_views_declare_their_roles():
 def test_matrix_covers_every_role_checked_view():
     from tests.notifications.test_views import MATRIX as TEXTS_MATRIX
 
-    covered = {m[1] for m in [*MATRIX, *TEXTS_MATRIX]} | {"my_job_status", "plan_urgent"}
+    covered = {m[1] for m in [*MATRIX, *TEXTS_MATRIX]} | {"plan_urgent"}
     named = {
         p.name
         for _, p in _walk(get_resolver().url_patterns)

@@ -21,8 +21,8 @@ from workorders.status import Status
 
 SWEEP_LOCK_KEY = 0x5_1A_A1E27  # pg_advisory_xact_lock key of the sweep
 
-# On-call escalation by text or e-mail would hook in here once the notifications
-# outbox exists (it is being built in parallel); alerts are on screen only for now.
+# On-call escalation by text or e-mail would hook in here; the notifications
+# outbox (notifications) is not wired to alerts yet: alerts are on screen only.
 
 
 def _crossings(target: SLATarget, level: SLAAlert.Level, now: datetime):

@@ -37,9 +37,6 @@ STARTED = IN_PROGRESS | {Status.COMPLETED}
 # Nothing more happens to these.
 CLOSED = frozenset({Status.COMPLETED, Status.CANCELLED})
 
-# Field statuses a technician reports from the phone.
-TECHNICIAN_REPORTED = frozenset({Status.EN_ROUTE, Status.ON_SITE, Status.COMPLETED})
-
 
 def can_transition(current: str, target: str) -> bool:
     return Status(target) in TRANSITIONS[Status(current)]

@@ -98,8 +98,8 @@ DEFINITIONS: dict[str, Definition] = {
     ),
     "on_time": Definition(
         "On-time arrival",
-        "Arrival inside the customer window. The technician app does not record arrivals "
-        "yet: this uses the PLANNED arrival (the booking's start).",
+        "Arrival inside the customer window: the arrival the technician's phone recorded, "
+        "or the planned arrival (the booking's start) for visits without one.",
     ),
     "late_arrival": Definition(
         "Late arrival", "Planned arrival after the end of the customer window."

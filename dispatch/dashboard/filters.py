@@ -64,6 +64,10 @@ class DashboardFilters:
         return urlencode(self.params(**overrides))
 
 
+# Dates the dashboard accepts: its SQL and calendars end somewhere.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
 class DashboardFilterForm(forms.Form):
     start = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
@@ -99,10 +103,17 @@ class DashboardFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and end < start:
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(name, f"Choose a day from {FIRST_DAY} to {LAST_DAY}.")
+                data[name] = None
+        # The range the dashboard will show, with the defaults filled in, is what counts.
+        end = data.get("end") or timezone.localdate()
+        start = data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
+        if end < start:
             raise ValidationError("The range must end on or after its first day.")
-        if start and end and (end - start).days >= MAX_DAYS:
+        if (end - start).days >= MAX_DAYS:
             raise ValidationError(f"Choose at most {MAX_DAYS} days.")
         return data
 

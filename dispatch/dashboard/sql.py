@@ -17,7 +17,7 @@ from django.db.models import (
     Q,
     Value,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 
 from dispatch.dashboard.filters import DashboardFilters
 from dispatch.models import Booking
@@ -28,11 +28,10 @@ from workorders.status import Status
 
 FOLLOW_UP_DAYS = 30
 
-# The moment a technician arrived at a visit. The technician app does not record
-# arrivals yet, so this is the planned arrival; once Booking has `arrived_at`, make it
-# Coalesce(F("arrived_at"), F("starts_at")) and every arrival figure follows.
-ARRIVAL = F("starts_at")
-ARRIVAL_IS_PLANNED = True
+# The moment a technician arrived at a visit: what the phone recorded, else (visits
+# from before the phone app, or never reported) the planned start.
+ARRIVAL = Coalesce(F("arrived_at"), F("starts_at"))
+ARRIVAL_IS_PLANNED = False
 
 
 class Percentile(Aggregate):

@@ -1,6 +1,7 @@
 """The dashboard pages: who may see them, links to drill-downs, CSV, constant query count."""
 
 import csv
+import html
 import io
 from datetime import timedelta
 
@@ -111,3 +112,17 @@ def test_query_count_does_not_grow_with_the_data(manager_client, query):
     assert _queries(manager_client, url) == small
     drill = reverse("dashboard_work_orders") + "?kpi=breached"
     assert _queries(manager_client, drill) <= 8
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("start=2001-01-01", "Choose at most"),  # the end defaults to today: decades
+        ("end=9999-12-31", "Choose a day from 2000-01-01 to 2099-12-31."),
+        ("start=0001-01-01&end=0001-01-02", "Choose a day from 2000-01-01 to 2099-12-31."),
+    ],
+)
+def test_ranges_too_long_or_out_of_bounds_are_refused_clearly(manager_client, query, message):
+    response = manager_client.get(reverse("dashboard") + "?" + query)
+    assert response.status_code in (200, 400)
+    assert message in html.unescape(response.content.decode())

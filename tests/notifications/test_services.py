@@ -376,3 +376,39 @@ def test_reminders_the_evening_before_once(job, tech, enqueued):
     services.reminders_queue(now=local(0, 18, 20))
     assert len(texts(job, kind="reminder")) == 1
     assert services.reminders_queue(now=local(0, 22)) == 0  # quiet hours
+
+
+def test_setting_off_at_once_sends_one_text_not_two(job, tech, enqueued):
+    """Scheduled → dispatched → en route in one go: only "on my way" goes out."""
+    plan(job, tech, local(0, 13))
+    kwargs = {"work_order": job, "technician": tech}
+    with transaction.atomic():
+        services.work_order_status_changed(
+            **kwargs, old_status="scheduled", new_status="dispatched"
+        )
+        services.work_order_status_changed(**kwargs, old_status="dispatched", new_status="en_route")
+    assert texts(job, kind="dispatched")[0].status == Out.SKIPPED
+    assert [t.status for t in texts(job, kind="on_my_way")] == [Out.QUEUED]
+
+
+def test_arriving_drops_eta_texts_still_waiting(job, tech, enqueued):
+    plan(job, tech, local(0, 13))
+    services.work_order_status_changed(
+        work_order=job, technician=tech, old_status="scheduled", new_status="dispatched"
+    )
+    services.work_order_status_changed(
+        work_order=job, technician=tech, old_status="en_route", new_status="on_site"
+    )
+    assert all(t.status == Out.SKIPPED for t in texts(job))  # none goes out after arrival
+
+
+def test_a_second_visit_is_told_again(job, tech, enqueued):
+    """After a hold and a new booking, the customer hears "on my way" for the new visit."""
+    plan(job, tech, local(0, 13))
+    kwargs = {"work_order": job, "technician": tech, "old_status": "dispatched"}
+    services.work_order_status_changed(**kwargs, new_status="en_route")
+    mark_sent(texts(job, kind="on_my_way")[0])
+    services.work_order_status_changed(**kwargs, new_status="en_route")
+    assert len(texts(job, kind="on_my_way")) == 2
+    services.work_order_status_changed(**kwargs, new_status="en_route")
+    assert len(texts(job, kind="on_my_way")) == 2  # but one text per visit

@@ -22,7 +22,13 @@ def phone_technician(**kwargs):
 
 
 def booked_job(technician, *, hours_from_now: float = 1, minutes: int = 60, **site):
-    work_order = make_work_order(site=SiteFactory(**site) if site else None, minutes=minutes)
+    # Received before anything the phone reports about it (the server refuses to let a
+    # report go back before the work order existed).
+    work_order = make_work_order(
+        site=SiteFactory(**site) if site else None,
+        minutes=minutes,
+        received_at=timezone.now() - timedelta(hours=max(3.0, 2 - hours_from_now)),
+    )
     work_order_book(
         actor=None,
         work_order=work_order,

@@ -78,6 +78,20 @@ def test_a_replayed_offline_action_keeps_the_phones_time(client):
     assert arrived == max(earlier, en_route_at)
 
 
+def test_a_backdated_report_cannot_meet_the_sla_before_the_facts(client):
+    """A phone whose clock is hours behind (or a forged time) does not move the SLA."""
+    tech = phone_technician()
+    job = booked_job(tech)
+    client.force_login(tech.user)
+    act(client, job, "en_route")
+    en_route_at = booking_of(job).en_route_at
+    eleven_hours_ago = timezone.now() - timedelta(hours=11)
+    assert act(client, job, "on_site", occurred_at=eleven_hours_ago.isoformat()).status_code == 200
+    job.refresh_from_db()
+    assert job.responded_at >= en_route_at >= job.created_at
+    assert booking_of(job).arrived_at == job.responded_at
+
+
 def test_the_same_action_id_is_applied_once(client):
     tech = phone_technician()
     job = booked_job(tech)

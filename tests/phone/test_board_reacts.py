@@ -118,3 +118,17 @@ def test_the_sick_call_form_on_the_board(client, dispatcher):
     assert TimeOff.objects.get().ends_at.astimezone(timezone.get_current_timezone()).time() >= time(
         23, 59
     )
+
+
+def test_alert_buttons_come_back_to_the_board_even_after_a_live_refresh(client, dispatcher):
+    tech = phone_technician(display_name="Tina")
+    day = timezone.localdate()
+    FieldAlert.objects.create(
+        kind=FieldAlert.Kind.CANNOT_COMPLETE, technician=tech, day=day, message="No access"
+    )
+    client.force_login(dispatcher)
+    poll = client.get(reverse("board_poll", args=[day]) + "?v=-1&team=North")
+    body = poll.content.decode()
+    assert "No access" in body
+    assert f'name="next" value="{reverse("board_day", args=[day])}?team=North"' in body
+    assert "/poll/" not in body.split('name="next"')[1][:80]
