@@ -41,7 +41,7 @@ def recreate_database() -> None:
 def populate(day):
     from django.contrib.auth.models import Group, User
 
-    from dispatch.models import Booking
+    from dispatch.bookings import ImportedBooking, bookings_import
     from technicians.models import Certification, ShiftPattern, Skill, Technician
     from technicians.selectors import at_local
     from workorders.models import Customer, RequiredSkill, Site, SLAPolicy, WorkOrder
@@ -143,7 +143,7 @@ def populate(day):
         for b in range(BOOKINGS_PER_TECH):
             order = orders[t_index * BOOKINGS_PER_TECH + b]
             bookings.append(
-                Booking(
+                ImportedBooking(
                     work_order=order,
                     technician=tech,
                     starts_at=start + timedelta(minutes=15),
@@ -152,7 +152,7 @@ def populate(day):
                 )
             )
             start += timedelta(minutes=75)
-    Booking.objects.bulk_create(bookings)
+    bookings_import(actor=None, rows=bookings)
     return dispatcher, techs, orders[TECHNICIANS * BOOKINGS_PER_TECH :]
 
 

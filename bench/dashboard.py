@@ -42,7 +42,7 @@ def recreate_database() -> None:
 def populate(today):
     from django.contrib.auth.models import Group, User
 
-    from dispatch.models import Booking
+    from dispatch.bookings import ImportedBooking, bookings_import
     from technicians.models import Certification, ShiftPattern, Skill, Technician
     from technicians.selectors import at_local
     from workorders.models import Customer, Event, RequiredSkill, Site, SLAPolicy, WorkOrder
@@ -139,12 +139,12 @@ def populate(today):
     RequiredSkill.objects.bulk_create(
         [RequiredSkill(work_order=o, skill=skill, min_level=1) for o in orders], batch_size=5000
     )
-    bookings = Booking.objects.bulk_create(
-        [
-            Booking(work_order=o, technician=t, starts_at=s, ends_at=e, travel_minutes=20)
+    bookings = bookings_import(
+        actor=None,
+        rows=[
+            ImportedBooking(work_order=o, technician=t, starts_at=s, ends_at=e, travel_minutes=20)
             for o, (t, s, e) in zip(orders, plans, strict=True)
         ],
-        batch_size=5000,
     )
     Event.objects.bulk_create(
         [

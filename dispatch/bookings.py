@@ -285,21 +285,21 @@ def parked_booking_release(*, booking: Booking, work_order: WorkOrder, cause: st
 
 
 @dataclass(frozen=True)
-class PastBooking:
-    """A booking of work already done (demo history)."""
+class ImportedBooking:
+    """A booking written in bulk: demo history, benchmark fixtures."""
 
     work_order: WorkOrder
     technician: Technician
     starts_at: datetime
     ends_at: datetime
     travel_minutes: int
-    booked_at: datetime
-    finished_at: datetime
+    booked_at: datetime | None = None  # when it was really booked (time to assign)
+    finished_at: datetime | None = None
 
 
-def bookings_record_past(*, actor, rows: list[PastBooking]) -> list[Booking]:
-    """Write the bookings of past, finished work in bulk (demo history, thousands of
-    rows). No hook runs: the past is announced to neither boards nor customers. The
+def bookings_import(*, actor, rows: list[ImportedBooking]) -> list[Booking]:
+    """Write bookings in bulk (thousands of rows: demo history, benchmark fixtures). No
+    hook runs: imported work is announced to neither boards nor customers. The
     database constraints still hold (no overlaps, one active booking per work order)."""
     bookings = Booking.objects.bulk_create(
         [
@@ -312,12 +312,17 @@ def bookings_record_past(*, actor, rows: list[PastBooking]) -> list[Booking]:
                 created_by=_actor_or_none(actor),
             )
             for row in rows
-        ]
+        ],
+        batch_size=5000,
     )
-    # created_at is auto_now_add: set when the job was really booked (time to assign).
+    dated = []
     for booking, row in zip(bookings, rows, strict=True):
-        booking.created_at, booking.updated_at = row.booked_at, row.finished_at
-    Booking.objects.bulk_update(bookings, ["created_at", "updated_at"], batch_size=1000)
+        if row.booked_at is not None:
+            # created_at is auto_now_add: set when the job was really booked.
+            booking.created_at = row.booked_at
+            booking.updated_at = row.finished_at or row.booked_at
+            dated.append(booking)
+    Booking.objects.bulk_update(dated, ["created_at", "updated_at"], batch_size=1000)
     return bookings
 
 

@@ -9,11 +9,10 @@ it holds with Redis down and across processes.
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from dispatch.bookings import booking_eta_announce
@@ -22,8 +21,9 @@ from dispatch.models import Booking, PositionFix
 from dispatch.phone import PhoneRefusal, RefusalCode
 from dispatch.selectors import technician_bookings
 from routing.travel import travel_minutes
-from technicians.models import ShiftException, ShiftPattern, Technician
+from technicians.models import Technician
 from technicians.selectors import shift_on
+from technicians.services import technician_position_set
 from workorders.status import Status
 
 # Phones keep sending a little before and after the shift: the drive to the first job
@@ -57,27 +57,6 @@ def on_shift_now(technician: Technician, now: datetime | None = None) -> bool:
     )
 
 
-def _on_shift_condition(now: datetime) -> Q:
-    """`on_shift_now` as SQL on the technician's row (same rule: exception, else pattern)."""
-    local = timezone.localtime(now)
-    day = local.date()
-    latest_start = (
-        (local + SHIFT_MARGIN).time() if (local + SHIFT_MARGIN).date() == day else time.max
-    )
-    earliest_end = (
-        (local - SHIFT_MARGIN).time() if (local - SHIFT_MARGIN).date() == day else time.min
-    )
-    exceptions = ShiftException.objects.filter(technician=OuterRef("pk"), date=day)
-    worked = exceptions.filter(is_off=False, starts_at__lte=latest_start, ends_at__gte=earliest_end)
-    pattern = ShiftPattern.objects.filter(
-        technician=OuterRef("pk"),
-        weekday=day.weekday(),
-        starts_at__lte=latest_start,
-        ends_at__gte=earliest_end,
-    )
-    return Q(Exists(worked)) | (~Q(Exists(exceptions)) & Q(Exists(pattern)))
-
-
 @transaction.atomic
 def technician_position_record(
     *,
@@ -96,14 +75,13 @@ def technician_position_record(
     interval = settings.POSITION_MIN_INTERVAL_S
     # One statement checks the shift and the rate limit and writes (the hot path of
     # every phone, once a minute); only a refusal costs a second look for its reason.
-    updated = (
-        Technician.objects.filter(pk=technician.pk)
-        .filter(
-            Q(last_position_at__isnull=True)
-            | Q(last_position_at__lte=now - timedelta(seconds=interval))
-        )
-        .filter(_on_shift_condition(now))
-        .update(last_latitude=lat, last_longitude=lng, last_position_at=now)
+    updated = technician_position_set(
+        technician=technician,
+        latitude=lat,
+        longitude=lng,
+        at=now,
+        min_interval=timedelta(seconds=interval),
+        shift_margin=SHIFT_MARGIN,
     )
     if not updated:
         if not on_shift_now(technician, now):

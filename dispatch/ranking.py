@@ -174,6 +174,7 @@ class LaneOptions:
 
     best: dict[int, Slot]
     excluded: list[Excluded]
+    fingerprints: dict[int, str]  # of each lane as read, the work order itself included
 
 
 def search_lanes(
@@ -216,7 +217,8 @@ def search_lanes(
             best[technician.pk] = min(found, key=key)
         else:
             excluded.append(Excluded(technician, Exclusion.NO_SLOT, f"No feasible slot: {reason}"))
-    return LaneOptions(best=best, excluded=excluded)
+    fingerprints = {pk: lane_fingerprint(lanes.get(pk, [])) for pk in best}
+    return LaneOptions(best=best, excluded=excluded, fingerprints=fingerprints)
 
 
 def rank_technicians(work_order: WorkOrder, day: date, now: datetime | None = None) -> Ranking:
@@ -235,9 +237,7 @@ def rank_technicians(work_order: WorkOrder, day: date, now: datetime | None = No
                 sla_slack_minutes=slot.sla_slack_minutes(),
                 remaining_capacity_minutes=slot.remaining_capacity_minutes(),
                 warnings=[p for p in lane_problems(plan) if not p.hard],
-                lane_fingerprint=lane_fingerprint(
-                    [p.booking for p in slot.bookings if p.booking is not None]
-                ),
+                lane_fingerprint=options.fingerprints[slot.tday.technician.pk],
             )
         )
     return Ranking(work_order=work_order, day=day, candidates=candidates, excluded=options.excluded)

@@ -32,9 +32,9 @@ from routing.problem import day_epoch, to_seconds
 from routing.proposal import Change, Placement
 from technicians.models import Technician, TimeOff
 from technicians.selectors import day_bounds, technicians_for_day
+from technicians.services import time_off_add
 from workorders.errors import DomainError
-from workorders.events import event_record
-from workorders.models import Event, WorkOrder
+from workorders.models import WorkOrder
 from workorders.status import MOVABLE, Status
 
 
@@ -241,19 +241,13 @@ def technician_unavailable_from_now(
     _, end_of_day = day_bounds(timezone.localdate(now))
     if TimeOff.objects.filter(technician=technician, starts_at__lte=now, ends_at__gt=now).exists():
         raise DomainError(f"{technician} is already marked off now.")
-    TimeOff.objects.create(
+    time_off_add(
+        actor=actor,
         technician=technician,
         kind=TimeOff.Kind.SICK,
         starts_at=now,
         ends_at=end_of_day,
-        reason=reason[:200],
-    )
-    event_record(
-        actor=actor,
-        kind=Event.Kind.TECHNICIAN_CHANGED,
-        summary=f"{technician} unavailable from {timezone.localtime(now):%H:%M}: {reason}",
-        technician=technician,
-        reason=reason,
+        reason=f"unavailable from {timezone.localtime(now):%H:%M}: {reason}"[:200],
     )
     try:
         run = _propose(

@@ -18,6 +18,7 @@ from routing.problem import day_epoch, to_seconds
 from routing.proposal import BaselineBooking, Change, Placement
 from workorders.errors import DomainError
 from workorders.models import WorkOrder
+from workorders.sla import forecast_breach
 
 # Cost of an insertion, in minutes: added driving + every minute a booked job is
 # pushed later (weighted like driving: both are time the day loses) + lateness past
@@ -41,10 +42,11 @@ class UrgentSearch:
 def disruption_cost(slot: Slot, now: datetime) -> float:
     """Least disruption first: added driving, minutes other jobs are pushed, the urgent
     job's own SLA lateness, and (a little) how long it waits."""
-    wo = slot.inserted.work_order
-    late = 0.0
-    if wo.responded_at is None and slot.arrival > wo.response_due_at:
-        late = (slot.arrival - wo.response_due_at).total_seconds() / 60
+    inserted = slot.inserted
+    breach = forecast_breach(
+        inserted.work_order, arrival=inserted.starts_at, finish=inserted.ends_at
+    )
+    late = breach.late_minutes if breach is not None else 0.0
     delay = (slot.arrival - slot.tday.lane_start(now)).total_seconds() / 60
     return (
         slot.added_travel_minutes
@@ -164,7 +166,8 @@ def urgent_insertion_propose(
         "added_travel_minutes": best.added_travel_minutes,
         "pushed_jobs": len(best.moved),
         "pushed_minutes": round(best.pushed_minutes),
-        "sla_late": work_order.responded_at is None and starts_at > work_order.response_due_at,
+        "sla_late": forecast_breach(work_order, arrival=starts_at, finish=best.inserted.ends_at)
+        is not None,
         "cost": round(search.cost, 1),
         "refusals": reasons,
         "elapsed_ms": round(elapsed * 1000),

@@ -289,7 +289,9 @@ def _queue(
         row.status = Out.SKIPPED
         row.error_code = "rate-limit"
         row.error_message = f"More than {settings.NOTIFY_RATE_LIMIT_PER_HOUR} texts in an hour."
-        row.dedupe_key = f"{dedupe_key[:150]}:skipped:{uuid.uuid4().hex}"
+        # One kept row per text that would have gone out and per hour: an ETA
+        # recomputed every minute must not pile up a row a minute.
+        row.dedupe_key = f"{dedupe_key[:150]}:skipped:{now:%Y%m%d%H}"
     # ON CONFLICT DO NOTHING: the same text queued twice (a retried transaction, two
     # racing callers) leaves the first row; no savepoint, no error in the caller.
     OutboundMessage.objects.bulk_create([row], ignore_conflicts=True)

@@ -11,6 +11,7 @@ from technicians.models import (
     Technician,
     TimeOff,
 )
+from technicians.services import time_off_fingerprint
 from technicians.validators import normalize_e164_phone
 
 LEVEL_CHOICES = [(level, f"Level {level}") for level in range(CERT_LEVEL_MIN, CERT_LEVEL_MAX + 1)]
@@ -49,6 +50,13 @@ class ImageUploadField(forms.ImageField):
 class TechnicianForm(forms.ModelForm):
     phone = PhoneField(max_length=30)
     photo_upload = ImageUploadField(required=False, label="New photo")
+    # The time off as this form saw it: saving must not drop a sick call added meanwhile.
+    time_off_fingerprint = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["time_off_fingerprint"].initial = time_off_fingerprint(self.instance)
 
     class Meta:
         model = Technician

@@ -1,7 +1,7 @@
 """Reads about technicians: availability on a date, valid certifications."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -108,3 +108,21 @@ def technician_list(*, search: str = "", team: str = "") -> QuerySet[Technician]
     if team:
         qs = qs.filter(team=team)
     return qs.order_by("display_name")
+
+
+def on_shift_condition(now: datetime, margin: timedelta) -> Q:
+    """Technicians on shift at `now` (give or take `margin`), as SQL on their rows: the
+    day's shift exception if there is one, else the weekly pattern."""
+    local = timezone.localtime(now)
+    day = local.date()
+    latest_start = (local + margin).time() if (local + margin).date() == day else time.max
+    earliest_end = (local - margin).time() if (local - margin).date() == day else time.min
+    exceptions = ShiftException.objects.filter(technician=OuterRef("pk"), date=day)
+    worked = exceptions.filter(is_off=False, starts_at__lte=latest_start, ends_at__gte=earliest_end)
+    pattern = ShiftPattern.objects.filter(
+        technician=OuterRef("pk"),
+        weekday=day.weekday(),
+        starts_at__lte=latest_start,
+        ends_at__gte=earliest_end,
+    )
+    return Q(Exists(worked)) | (~Q(Exists(exceptions)) & Q(Exists(pattern)))

@@ -1,16 +1,19 @@
 """Writes for technicians and their skills, shifts and time off."""
 
+import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 
 from technicians.audit import record_technician_change
 from technicians.errors import DomainError
 from technicians.images import process_image_upload
 from technicians.models import Certification, ShiftPattern, Skill, Technician, TimeOff
+from technicians.selectors import on_shift_condition
 
 TECHNICIAN_FIELDS = [
     "display_name",
@@ -70,6 +73,37 @@ def _snapshot(technician: Technician) -> dict:
     }
 
 
+def time_off_fingerprint(technician: Technician) -> str:
+    """A digest of a technician's time off, as an edit form saw it: an edit may replace
+    the time off only if nobody added or removed any meanwhile (a sick call, say)."""
+    rows = technician.time_off.order_by("pk").values_list("pk", "starts_at", "ends_at")
+    text = ";".join(f"{pk}@{start.isoformat()}-{end.isoformat()}" for pk, start, end in rows)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+@transaction.atomic
+def time_off_add(
+    *, actor, technician: Technician, kind: str, starts_at: datetime, ends_at: datetime, reason: str
+) -> TimeOff:
+    """Add one stretch of time off (a sick call from the board, say), logged."""
+    technician = Technician.objects.select_for_update().get(pk=technician.pk)
+    before = _snapshot(technician)
+    entry = TimeOff(
+        technician=technician, kind=kind, starts_at=starts_at, ends_at=ends_at, reason=reason
+    )
+    entry.full_clean()
+    entry.save()
+    record_technician_change(
+        actor=actor,
+        technician=technician,
+        summary=f"{technician}: {entry.get_kind_display().lower()} added"
+        + (f" ({reason})" if reason else ""),
+        before={"time_off": before["time_off"]},
+        after={"time_off": _snapshot(technician)["time_off"]},
+    )
+    return entry
+
+
 @transaction.atomic
 def technician_update(
     *,
@@ -80,9 +114,18 @@ def technician_update(
     shifts: list[ShiftData],
     time_off: list[TimeOffData],
     photo: UploadedFile | None = None,
+    expected_time_off: str = "",
 ) -> Technician:
-    """Replace a technician's profile, certifications, weekly shifts and time off at once."""
+    """Replace a technician's profile, certifications, weekly shifts and time off at once.
+
+    With `expected_time_off` (the fingerprint the form was loaded with), the time off is
+    replaced only if nobody changed it since; otherwise nothing is saved."""
     technician = Technician.objects.select_for_update().get(pk=technician.pk)
+    if expected_time_off and time_off_fingerprint(technician) != expected_time_off:
+        raise DomainError(
+            f"{technician}'s time off changed while you were editing (a sick call from the "
+            "board?). Nothing was saved: reload the page to see it, then edit again."
+        )
     unknown = set(data) - set(TECHNICIAN_FIELDS)
     if unknown:
         raise DomainError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -150,3 +193,23 @@ def _replace_time_off(technician: Technician, rows: list[TimeOffData]) -> None:
         )
         entry.full_clean()
         entry.save()
+
+
+def technician_position_set(
+    *,
+    technician: Technician,
+    latitude: float,
+    longitude: float,
+    at: datetime,
+    min_interval: timedelta,
+    shift_margin: timedelta,
+) -> bool:
+    """Keep a technician's latest position, in one conditional UPDATE (the hot path of
+    every phone, once a minute): only while on shift, and not more often than
+    `min_interval`. False when it was refused for either reason."""
+    return bool(
+        Technician.objects.filter(pk=technician.pk)
+        .filter(Q(last_position_at__isnull=True) | Q(last_position_at__lte=at - min_interval))
+        .filter(on_shift_condition(at, shift_margin))
+        .update(last_latitude=latitude, last_longitude=longitude, last_position_at=at)
+    )

@@ -87,6 +87,7 @@ def technician_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 shifts=[services.ShiftData(**row) for row in _rows(shifts)],
                 time_off=[services.TimeOffData(**row) for row in _rows(time_off)],
                 photo=form.cleaned_data.get("photo_upload"),
+                expected_time_off=form.cleaned_data.get("time_off_fingerprint", ""),
             )
         except (DomainError, ValidationError) as error:
             form.add_error(

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["dispatch", "workorders", "technicians", "routing", "notifications", "scripts"]
+APPS = ["dispatch", "workorders", "technicians", "routing", "notifications", "scripts", "bench"]
 OWNER = ROOT / "dispatch" / "bookings.py"
 WRITES = {
     "create",

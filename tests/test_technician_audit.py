@@ -1,6 +1,6 @@
 """Technician edits go in the append-only event log, with actor and before/after."""
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -87,3 +87,35 @@ def test_the_edit_screen_records_who_did_it(client, office):
     event = Event.objects.get(kind=Event.Kind.TECHNICIAN_CHANGED)
     assert event.actor == office
     assert event.before["display_name"] == "Maria" and event.after["display_name"] == "Maria Lopez"
+
+
+def test_an_edit_form_loaded_before_a_sick_call_cannot_wipe_it(client, office, dispatcher):
+    from django.utils import timezone
+
+    from technicians.models import TimeOff
+
+    tech = TechnicianFactory(display_name="Maria")
+    client.force_login(office)
+    page = client.get(reverse("technician_edit", args=[tech.pk]))
+    form = page.context["form"]
+    data = {name: form.initial.get(name, "") for name in PROFILE}
+    data.update(display_name="Maria Lopez", active="on")
+    data["time_off_fingerprint"] = form["time_off_fingerprint"].value()
+    for prefix in ("certs", "shifts", "timeoff"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    now = timezone.now()
+    services.time_off_add(  # meanwhile, the dispatcher takes a sick call
+        actor=dispatcher,
+        technician=tech,
+        kind="sick",
+        starts_at=now,
+        ends_at=now + timedelta(hours=6),
+        reason="called in sick",
+    )
+    response = client.post(reverse("technician_edit", args=[tech.pk]), data)
+    assert response.status_code == 400
+    assert "time off changed while you were editing" in response.content.decode()
+    tech.refresh_from_db()
+    assert tech.display_name == "Maria" and TimeOff.objects.filter(technician=tech).count() == 1
+    added = Event.objects.get(kind=Event.Kind.TECHNICIAN_CHANGED)
+    assert added.actor == dispatcher and "called in sick" in added.summary

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from workorders.sla import (
     BusinessCalendar,
     SLADueTimes,
     SLAState,
+    SLATarget,
     compute_due_times,
     evaluate_state,
 )
@@ -104,15 +104,6 @@ def sla_state_filter(state: SLAState, now: datetime | None = None) -> tuple[dict
         case _:
             condition = Q(status=Status.CANCELLED)
     return annotations, condition
-
-
-class SLATarget(StrEnum):
-    RESPONSE = "response"
-    RESOLUTION = "resolution"
-
-    @property
-    def label(self) -> str:
-        return {"response": "Response", "resolution": "Resolution"}[self.value]
 
 
 @dataclass(frozen=True)

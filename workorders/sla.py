@@ -153,6 +153,10 @@ class SLATarget(StrEnum):
     RESPONSE = "response"
     RESOLUTION = "resolution"
 
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
 
 class SLAClock(Protocol):
     """What a breach forecast reads: a WorkOrder, a board row or a plan snapshot."""

@@ -5,7 +5,7 @@ bookings, statuses, SLA times and the event log (and the event log cannot be
 corrected afterwards: it is append-only), and going through them for thousands of
 jobs takes minutes. So this module writes the past directly with `bulk_create`:
 work orders (due times computed by `workorders.clock.apply_due_times`), required
-skills, bookings (through `dispatch.bookings.bookings_record_past`, the one module
+skills, bookings (through `dispatch.bookings.bookings_import`, the one module
 that writes booking rows), SLA pauses, event-log rows and a few applied plan runs.
 The database still enforces every invariant (no overlapping bookings, one active
 booking per work order, check constraints).
@@ -23,7 +23,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Q
 
-from dispatch.bookings import PastBooking, bookings_record_past
+from dispatch.bookings import ImportedBooking, bookings_import
 from dispatch.demo import places
 from routing.models import PlanRun
 from routing.travel import travel_minutes
@@ -272,10 +272,10 @@ def _events(plan: Planned, manager: User) -> list[Event]:
 
 
 def _bookings(planned: list[Planned], manager: User) -> None:
-    bookings_record_past(
+    bookings_import(
         actor=manager,
         rows=[
-            PastBooking(
+            ImportedBooking(
                 work_order=p.work_order,
                 technician=p.technician,
                 starts_at=p.starts_at,

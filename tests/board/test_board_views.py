@@ -290,3 +290,29 @@ def test_cards_show_unread_customer_replies(client, dispatcher):
     body = client.get(reverse("board_day", args=[day])).content.decode()
     assert 'title="1 unread customer reply">✉ 1</span>' in body
     assert 'title="2 unread customer replies">✉ 2</span>' in body
+
+
+def test_one_click_assign_to_the_current_technician_is_not_a_false_conflict(client, dispatcher):
+    """The ranking of a booked job offers its own technician; taking it must work."""
+    day = board_day()
+    tech = technician("Maria", day)
+    first, booked = job(), job()
+    board_assign(actor=dispatcher, work_order=first, technician=tech, day=day, position=0)
+    board_assign(actor=dispatcher, work_order=booked, technician=tech, day=day, position=1)
+    client.force_login(dispatcher)
+    panel = client.get(reverse("board_job", args=[day, booked.pk]))
+    candidate = next(c for c in panel.context["ranking"].candidates if c.technician == tech)
+    response = client.post(
+        reverse("board_assign", args=[day]),
+        {
+            "work_order": booked.pk,
+            "technician": tech.pk,
+            "position": 0,
+            "target_fingerprint": candidate.lane_fingerprint,
+            "confirm": "on",
+        },
+        follow=True,
+    )
+    assert "changed a moment ago" not in html.unescape(response.content.decode())
+    first_start = Booking.objects.get(work_order=first, state="active").starts_at
+    assert Booking.objects.get(work_order=booked, state="active").starts_at < first_start

@@ -412,3 +412,14 @@ def test_a_second_visit_is_told_again(job, tech, enqueued):
     assert len(texts(job, kind="on_my_way")) == 2
     services.work_order_status_changed(**kwargs, new_status="en_route")
     assert len(texts(job, kind="on_my_way")) == 2  # but one text per visit
+
+
+def test_an_eta_recomputed_every_minute_keeps_one_rate_limited_row(job, tech, enqueued):
+    plan(job, tech, local(0, 13))
+    mark_sent(texts(job, kind="booked")[0])
+    for day in range(1, 7):  # six more texts this hour: the customer is at the limit
+        plan(make_work_order(site=job.site), tech, local(day, 9))
+    for minutes in (30, 60, 90, 120):  # the ETA keeps slipping, minute after minute
+        plan(job, tech, local(0, 13) + timedelta(minutes=minutes))
+    skipped = texts(job, kind="delay", status=Out.SKIPPED)
+    assert len(skipped) == 1 and skipped[0].error_code == "rate-limit"
