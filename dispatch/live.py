@@ -11,6 +11,7 @@ saved change never turns into an error.
 
 import logging
 from datetime import date
+from functools import partial
 
 from django.core.cache import cache
 from django.db import transaction
@@ -44,6 +45,16 @@ def _bump(day: date) -> None:
 
 
 def bump_board_version(*days: date) -> None:
-    """Announce a change to the boards of `days` once the current transaction commits."""
-    for day in set(days):
-        transaction.on_commit(lambda day=day: _bump(day))
+    """Announce a change to the boards of `days` once the current transaction commits.
+
+    A drop re-plans a dozen bookings of one day: each day is bumped once per
+    transaction, not once per booking (a bump is three Redis calls)."""
+    connection = transaction.get_connection()
+    queued = {
+        getattr(func, "board_day", None)
+        for _, func, _ in (connection.run_on_commit if connection.in_atomic_block else [])
+    }
+    for day in set(days) - queued:
+        bump = partial(_bump, day)
+        bump.board_day = day
+        transaction.on_commit(bump)
