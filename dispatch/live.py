@@ -50,9 +50,11 @@ def bump_board_version(*days: date) -> None:
     A drop re-plans a dozen bookings of one day: each day is bumped once per
     transaction, not once per booking (a bump is three Redis calls)."""
     connection = transaction.get_connection()
+    here = set(connection.savepoint_ids)  # the same (nested) transaction as this call
     queued = {
         getattr(func, "board_day", None)
-        for _, func, _ in (connection.run_on_commit if connection.in_atomic_block else [])
+        for sids, func, _ in (connection.run_on_commit if connection.in_atomic_block else [])
+        if sids == here
     }
     for day in set(days) - queued:
         bump = partial(_bump, day)
