@@ -240,6 +240,8 @@ def build_problem(
             "time_window": [start_s, end_s],
             "skills": technician_skills(tech, day),
             "description": str(tech),
+            # Travel + service capped by the technician's daily hours (solver and checker).
+            "fieldops": {"max_working_time": int(tech.max_daily_hours * 3600)},
         }
         if breaks:
             vehicle["breaks"] = breaks

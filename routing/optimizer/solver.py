@@ -30,6 +30,7 @@ from ortools.util import optional_boolean_pb2
 from .decompose import solve_by_area
 from .matrices import as_array, clear_cache
 from .model import Break, Job, Number, Problem, Route, Solution, Step, Unassigned, Vehicle
+from .objective import DropPenalties, drop_penalties
 
 ProgressCallback = Callable[[float, float], None]
 
@@ -99,6 +100,7 @@ class _Model:
     modelled_jobs: list[Job]
     scale: int
     breaks: dict[str, tuple[int, Break]] = field(default_factory=dict)
+    penalties: DropPenalties = field(default_factory=lambda: DropPenalties(1, 1))
     allowed_vehicles: dict[int, list[int]] = field(default_factory=dict)
 
 
@@ -157,14 +159,27 @@ def _solve(
     progress: list[tuple[float, float]] = []
     best = [math.inf]
 
+    optional = [
+        (manager_index, model.penalties.of(job.priority))
+        for manager_index, job in (
+            (model.manager.NodeToIndex(n), job) for n, job in enumerate(model.modelled_jobs)
+        )
+        if not job.in_progress
+    ]
+
     def record_solution() -> None:
-        objective = routing.CostVar().Value() / scale
-        if objective < best[0] - 1e-9:
+        objective = routing.CostVar().Value()
+        if objective < best[0]:
             best[0] = objective
+            # Report travel + SLA cost: the drop penalties only encode the order.
+            dropped = sum(
+                penalty for index, penalty in optional if routing.NextVar(index).Value() == index
+            )
+            cost = (objective - dropped) / scale
             elapsed = time.monotonic() - started
-            progress.append((elapsed, objective))
+            progress.append((elapsed, cost))
             if on_progress is not None:
-                on_progress(elapsed, objective)
+                on_progress(elapsed, cost)
 
     routing.AddAtSolutionCallback(record_solution)
     # "loading" is model building only; time spent solving areas counts as solving.
@@ -209,6 +224,11 @@ def _window_fits_shift(problem: Problem, job: Job, vehicle: Vehicle) -> bool:
     to_job = problem.travel_time(vehicle.start_index, job.location_index)
     back = problem.travel_time(job.location_index, vehicle.end_index)
     if vehicle.max_travel_time is not None and to_job + back > vehicle.max_travel_time:
+        return False
+    if (
+        vehicle.max_working_time is not None
+        and to_job + job.service + back > vehicle.max_working_time
+    ):
         return False
     earliest_arrival = shift_start + to_job
     for window_start, window_end in _service_windows(job):
@@ -309,11 +329,9 @@ def _build_model(
     problem: Problem, jobs: list[Job], allowed: dict[int, list[int]], scale: int
 ) -> _Model:
     vehicle_count = len(problem.vehicles)
-    len(jobs)
     nodes, starts, ends = _node_layout(problem, jobs)
     manager = pywrapcp.RoutingIndexManager(len(nodes), vehicle_count, starts, ends)
     routing = pywrapcp.RoutingModel(manager)
-    routing.solver()
 
     travel = _node_matrix(problem.durations, nodes, scale, round_up=True)
     service = np.zeros(len(nodes), dtype=np.int64)
@@ -340,15 +358,21 @@ def _build_model(
     model = _Model(manager, routing, time_dimension, jobs, scale)
 
     _add_vehicle_shifts(problem, model, horizon)
-    max_lateness_cost = _add_job_windows(problem, model, jobs)
+    lateness_bound = _add_job_windows(problem, model, jobs)
     _add_capacities(problem, routing, jobs, nodes)
     _add_max_tasks(problem, routing, jobs, nodes)
     _add_max_travel_time(problem, routing, travel, scale)
+    _add_max_working_time(problem, routing, time_callback, travel, service, scale)
     _add_breaks(problem, model, service)
 
-    # Dropping a job must always cost more than serving it (detour + lateness), and
-    # more for higher priorities: penalty = base x (1 + priority).
-    base_penalty = 2 * max_arc_cost + max_lateness_cost + 1
+    # Lexicographic objective (objective.py): priority served, then jobs served, then
+    # lateness, then travel, encoded in the drop penalties.
+    travel_bound = (len(jobs) + vehicle_count) * max_arc_cost + scale * sum(
+        v.fixed_cost for v in problem.vehicles
+    )
+    model.penalties = drop_penalties(
+        len(jobs), max((job.priority for job in jobs), default=0), travel_bound, lateness_bound
+    )
     for n, job in enumerate(jobs):
         index = manager.NodeToIndex(n)
         vehicles = allowed[job.id]
@@ -360,7 +384,7 @@ def _build_model(
             v = vehicles[0]
             routing.NextVar(routing.Start(v)).SetValue(index)
         else:
-            routing.AddDisjunction([index], base_penalty * (1 + job.priority))
+            routing.AddDisjunction([index], model.penalties.of(job.priority))
     return model
 
 
@@ -410,10 +434,11 @@ def _add_vehicle_shifts(problem: Problem, model: _Model, horizon: int) -> None:
 
 
 def _add_job_windows(problem: Problem, model: _Model, jobs: list[Job]) -> int:
-    """Hard windows (with gaps removed) and soft SLA deadlines; returns max lateness cost."""
+    """Hard windows (with gaps removed) and soft SLA deadlines; returns an upper bound of
+    the total lateness cost of any solution (scaled units)."""
     _routing, time_dimension, scale = model.routing, model.time_dimension, model.scale
     manager = model.manager
-    max_lateness_cost = 0
+    lateness_bound = 0
     for n, job in enumerate(jobs):
         index = manager.NodeToIndex(n)
         cumul = time_dimension.CumulVar(index)
@@ -431,8 +456,8 @@ def _add_job_windows(problem: Problem, model: _Model, jobs: list[Job]) -> int:
             if penalty > 0:
                 deadline = math.floor(job.sla_deadline * scale)
                 time_dimension.SetCumulVarSoftUpperBound(index, deadline, penalty)
-                max_lateness_cost = max(max_lateness_cost, (cumul.Max() - deadline) * penalty)
-    return max_lateness_cost
+                lateness_bound += max(0, cumul.Max() - deadline) * penalty
+    return lateness_bound
 
 
 def _add_capacities(
@@ -470,6 +495,25 @@ def _add_max_travel_time(
     ]
     callback = routing.RegisterTransitMatrix(travel.tolist())
     routing.AddDimensionWithVehicleCapacity(callback, 0, limits, True, "travel")
+
+
+def _add_max_working_time(
+    problem: Problem,
+    routing: pywrapcp.RoutingModel,
+    time_callback: int,
+    travel: np.ndarray,
+    service: np.ndarray,
+    scale: int,
+) -> None:
+    """Working time = travel + service (the time transit without waiting or breaks)."""
+    if all(v.max_working_time is None for v in problem.vehicles):
+        return
+    unbounded = int(travel.sum(axis=1).max()) + int(service.sum()) + 1
+    limits = [
+        math.floor(v.max_working_time * scale) if v.max_working_time is not None else unbounded
+        for v in problem.vehicles
+    ]
+    routing.AddDimensionWithVehicleCapacity(time_callback, 0, limits, True, "work")
 
 
 def _add_breaks(problem: Problem, model: _Model, service: np.ndarray) -> None:
