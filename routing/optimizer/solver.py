@@ -27,12 +27,17 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
+from . import vroom_start
 from .decompose import solve_by_area
 from .matrices import as_array, clear_cache
 from .model import Break, Job, Number, Problem, Route, Solution, Step, Unassigned, Vehicle
-from .objective import DropPenalties, drop_penalties
+from .objective import DropPenalties, describe_key, drop_penalties, solution_key
 
 ProgressCallback = Callable[[float, float], None]
+
+NO_SLOT = "no feasible slot within time limit"
+# Longest complete search tried on tiny problems before the heuristic search.
+EXACT_BUDGET_S = 1.0
 
 FIRST_SOLUTION_STRATEGIES = tuple(routing_enums_pb2.FirstSolutionStrategy.Value.keys())
 METAHEURISTICS = tuple(routing_enums_pb2.LocalSearchMetaheuristic.Value.keys())
@@ -75,6 +80,17 @@ class SearchOptions:
     decompose_above: int | None = 300
     vehicles_per_area: int = 8
     decomposition_share: float = 0.35
+    # Problems with at most this many jobs are first searched completely (depth-first,
+    # at most EXACT_BUDGET_S); a finished search is optimal and returned at once.
+    exact_up_to: int = 7
+    # "vroom": VROOM's routes (those our checker accepts) seed the OR-Tools search, and
+    # are returned as they are if OR-Tools finds nothing better. "ortools": OR-Tools
+    # construction heuristics (and decomposition by area for large problems) only.
+    construction: str = "vroom"
+    vroom_exploration: int = 5
+    vroom_threads: int = 2
+    # VROOM stops after this share of the time budget (its own timeout).
+    vroom_share: float = 0.4
 
     def describe(self) -> dict[str, object]:
         return {
@@ -87,6 +103,11 @@ class SearchOptions:
             "parameter_overrides": dict(self.parameter_overrides),
             "decompose_above": self.decompose_above,
             "vehicles_per_area": self.vehicles_per_area,
+            "exact_up_to": self.exact_up_to,
+            "construction": self.construction,
+            "vroom_exploration": self.vroom_exploration,
+            "vroom_threads": self.vroom_threads,
+            "vroom_share": self.vroom_share,
         }
 
 
@@ -136,13 +157,51 @@ def _solve(
     if not modelled:
         return _empty_solution(problem, reasons, started)
 
+    if len(modelled) <= options.exact_up_to:
+        exact = _solve_exactly(problem, modelled, allowed, reasons, scale, started, time_limit_s)
+        if exact is not None:
+            cost = solution_key(problem, exact)[2]
+            exact.progress = [(time.monotonic() - started, cost)]
+            if on_progress is not None:
+                on_progress(*exact.progress[0])
+            return exact
+
     warm_start: dict[int, list[int]] | None = None
+    constructed: Solution | None = None
+    construction_log: dict[str, object] = {}
+    # A solution limit asks for a reproducible run; VROOM's routes are not (two runs of
+    # pyvroom 1.15 on one thread returned different routes of equal cost), so it is
+    # left out then.
     if (
+        options.construction == "vroom"
+        and options.solution_limit is None
+        and vroom_start.available()
+    ):
+        budget = time_limit_s * options.vroom_share
+        begun = time.monotonic()
+        raw_routes = vroom_start.vroom_routes(
+            problem, options.vroom_exploration, options.vroom_threads, budget
+        )
+        constructed = vroom_start.checked_solution(problem, raw_routes, NO_SLOT)
+        warm_start = {
+            route.vehicle: [s.id for s in route.steps if s.type == "job"]
+            for route in constructed.routes
+        }
+        construction_log = {
+            "construction": "vroom",
+            "vroom_s": round(time.monotonic() - begun, 3),
+            "vroom_routes": len(raw_routes),
+            "vroom_routes_kept": len(constructed.routes),
+            "vroom": describe_key(solution_key(problem, constructed)),
+        }
+    elif (
         options.decompose_above is not None
         and len(modelled) > options.decompose_above
         and len(problem.vehicles) >= 2 * options.vehicles_per_area
     ):
-        area_options = replace(options, decompose_above=None, log_search=False)
+        area_options = replace(
+            options, decompose_above=None, log_search=False, construction="ortools"
+        )
 
         def solve_area(area: Problem, limit: float) -> dict[int, list[int]]:
             area_solution = _solve(area, limit, None, area_options)
@@ -186,7 +245,9 @@ def _solve(
     loading_s = time.monotonic() - started - areas_s
     # Keep a little time for turning the assignment into routes (grows with size).
     deadline = started + time_limit_s - min(0.02 * time_limit_s, 0.002 * len(modelled))
-    warm_routes = _warm_routes(problem, model, warm_start) if warm_start is not None else None
+    warm_routes = (
+        _warm_routes(problem, model, warm_start, allowed) if warm_start is not None else None
+    )
     assignment, start_log = _search(model, options, deadline, warm_routes)
     solving_s = time.monotonic() - started - loading_s
 
@@ -199,8 +260,12 @@ def _solve(
         "improvements": len(progress),
         "areas_s": round(areas_s, 3),
         "starts": start_log,
+        "stop_reason": "time_limit",
+        **construction_log,
     }
-    if assignment is None:
+    if assignment is None and constructed is not None:
+        assignment_solution = None
+    elif assignment is None:
         return Solution(
             routes=[],
             unassigned=[],
@@ -208,11 +273,77 @@ def _solve(
             error=f"no solution found within {time_limit_s:g} s ({search_log['status']})",
             search_log=search_log,
         )
-    solution = _extract(problem, model, assignment, reasons)
+    else:
+        assignment_solution = _extract(problem, model, assignment, reasons)
+    solution = _best_of(problem, [assignment_solution, constructed], reasons, allowed)
+    search_log["winner"] = "ortools" if solution is assignment_solution else "construction"
+    search_log["objective"] = describe_key(solution_key(problem, solution))
     solution.progress = progress
     solution.loading_ms = round(loading_s * 1000)
     solution.solving_ms = round(solving_s * 1000)
     solution.search_log = search_log
+    return solution
+
+
+def _best_of(
+    problem: Problem,
+    candidates: list[Solution | None],
+    reasons: dict[int, str],
+    allowed: dict[int, list[int]],
+) -> Solution:
+    """The best candidate under the objective, its unassigned jobs given reasons."""
+    present = [c for c in candidates if c is not None]
+    best = min(present, key=lambda c: solution_key(problem, c))
+    served = {s.id for r in best.routes for s in r.steps if s.type == "job"}
+    best.unassigned = [
+        Unassigned(
+            job.id,
+            job.location,
+            job.location_index,
+            reasons.get(job.id) or _drop_reason(problem, job, served, allowed),
+        )
+        for job in problem.jobs
+        if job.id not in served
+    ]
+    return best
+
+
+def _solve_exactly(
+    problem: Problem,
+    modelled: list[Job],
+    allowed: dict[int, list[int]],
+    reasons: dict[int, str],
+    scale: int,
+    started: float,
+    time_limit_s: float,
+) -> Solution | None:
+    """Complete depth-first search for tiny problems: when it exhausts the tree within
+    its budget the answer is optimal and the solve stops there, in milliseconds instead
+    of the whole time limit. None if the tree is too big for the budget."""
+    budget = min(EXACT_BUDGET_S, time_limit_s * 0.25)
+    model = _build_model(problem, modelled, allowed, scale)
+    parameters = pywrapcp.DefaultRoutingSearchParameters()
+    parameters.use_depth_first_search = True
+    parameters.time_limit.FromMilliseconds(max(1, int(budget * 1000)))
+    begun = time.monotonic()
+    assignment = model.routing.SolveWithParameters(parameters)
+    searched_s = time.monotonic() - begun
+    # OR-Tools reports the same status whether the tree was exhausted or the clock ran
+    # out, so completeness is judged by the clock: finishing well before the limit means
+    # the tree was exhausted.
+    if assignment is None or searched_s >= budget * 0.9:
+        return None
+    solution = _extract(problem, model, assignment, reasons)
+    solution.loading_ms = round((begun - started) * 1000)
+    solution.solving_ms = round(searched_s * 1000)
+    solution.search_log = {
+        "strategy": "depth-first search (complete)",
+        "time_limit_s": time_limit_s,
+        "time_scale": scale,
+        "status": "OPTIMAL",
+        "stop_reason": "optimal",
+        "objective": describe_key(solution_key(problem, solution)),
+    }
     return solution
 
 
@@ -560,11 +691,22 @@ def _routes_of(model: _Model, assignment: object) -> list[list[int]]:
     return routes
 
 
-def _warm_routes(problem: Problem, model: _Model, routes: dict[int, list[int]]) -> list[list[int]]:
+def _warm_routes(
+    problem: Problem,
+    model: _Model,
+    routes: dict[int, list[int]],
+    allowed: dict[int, list[int]],
+) -> list[list[int]]:
+    """Routes as OR-Tools indices, without jobs the model does not allow there (a lock
+    chain that contradicts the model would be rejected as a whole)."""
     node_of_job = {job.id: n for n, job in enumerate(model.modelled_jobs)}
     return [
-        [model.manager.NodeToIndex(node_of_job[job_id]) for job_id in routes.get(vehicle.id, [])]
-        for vehicle in problem.vehicles
+        [
+            model.manager.NodeToIndex(node_of_job[job_id])
+            for job_id in routes.get(vehicle.id, [])
+            if job_id in node_of_job and position in allowed.get(job_id, [])
+        ]
+        for position, vehicle in enumerate(problem.vehicles)
     ]
 
 
@@ -578,17 +720,27 @@ def _search(
     routing = model.routing
     log: list[dict[str, object]] = []
     if warm_routes is not None:
-        # The area routes become lock chains that the insertion heuristic completes.
-        # (ReadAssignmentFromRoutes + SolveFromAssignment fails to restore such routes
-        # when breaks and SLA soft bounds are combined; locks do not.)
+        # Warm routes are read as an assignment. When that fails (it can when breaks and
+        # SLA soft bounds are combined), they become lock chains that the insertion
+        # heuristic completes. Locks stay in force for every later search of the model
+        # and forbid every local-search move (measured: 1.2 million neighbours, none
+        # accepted), so that fallback keeps the completed routes as they are.
         remaining = max(0.05, deadline - time.monotonic())
         parameters = _search_parameters(
             options, "LOCAL_CHEAPEST_INSERTION", options.metaheuristic, remaining
         )
         routing.CloseModelWithParameters(parameters)
-        locked = routing.ApplyLocksToAllVehicles(warm_routes, False)
-        log.append({"strategy": "areas+LOCAL_CHEAPEST_INSERTION", "locked": bool(locked)})
-        return routing.SolveWithParameters(parameters), log
+        initial = routing.ReadAssignmentFromRoutes(warm_routes, True)
+        if initial is None:
+            first = _search_parameters(
+                options, "LOCAL_CHEAPEST_INSERTION", "GREEDY_DESCENT", remaining
+            )
+            first.solution_limit = 1
+            locked = routing.ApplyLocksToAllVehicles(warm_routes, False)
+            log.append({"strategy": "warm locks+LOCAL_CHEAPEST_INSERTION", "locked": bool(locked)})
+            return routing.SolveWithParameters(first), log
+        log.append({"strategy": "warm routes+" + options.metaheuristic})
+        return routing.SolveFromAssignmentWithParameters(initial, parameters), log
     # With a solution limit the run should not depend on CPU speed: descents then run to
     # their local optimum instead of sharing a slice of the clock.
     share = 1.0 if options.solution_limit is not None else options.start_share
