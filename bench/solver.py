@@ -51,21 +51,28 @@ HOMBERGER_DIR = BENCHMARKS / "homberger"
 INVALID_BKS = {"R109", "RC103"}
 HOMBERGER_SAMPLE = ("c1_2_1", "c2_2_1", "r1_2_1", "r2_2_1", "rc1_2_1", "rc2_2_1")
 PEER_SCALE = 1000
-FIELD_SERVICE_SIZES = ((50, 500, 30.0), (100, 1000, 120.0))
+FIELD_SERVICE_SIZES = ((50, 500, 30.0), (100, 1000, 60.0))
 VROOM_EXPLORATION = 5
+# Over-subscribed field days compared with VROOM: (technicians, jobs, seeds).
+FIELD_DAYS = ((30, 300, (1, 2, 3)), (60, 600, (1, 2, 3)))
+FIELD_DAY_CAP_S = 30.0
+QUICK_SOLOMON = "C103,C204,R103,R108,R205,R211,RC105,RC208"
 
 
 @dataclass(frozen=True)
 class Task:
-    kind: str  # "ours" | "vroom" | "pyvrp" | "fieldservice"
+    kind: str  # "ours" | "vroom" | "pyvrp" | "fieldservice" | "fieldday"
     instance: str
     time_limit: float
     path: str = ""
     technicians: int = 0
     jobs: int = 0
+    seed: int = 1
 
     @property
     def expected_seconds(self) -> float:
+        if self.kind == "fieldday":
+            return 2 * FIELD_DAY_CAP_S * self.jobs / 300
         return self.time_limit if self.kind != "vroom" else 10.0
 
 
@@ -318,11 +325,76 @@ def run_fieldservice(task: Task) -> Result:
     )
 
 
+def _day_figures(problem: Any, solution: Any, seconds: float) -> dict[str, Any]:
+    from routing.optimizer.checker import check
+    from routing.optimizer.vroom_json import solution_to_json
+
+    priority = {job.id: job.priority for job in problem.jobs}
+    served = [s.id for r in solution.routes for s in r.steps if s.type == "job"]
+    return {
+        "priority": sum(priority[j] for j in served),
+        "served": len(served),
+        "travel_h": sum(r.duration for r in solution.routes) / 3600,
+        "late_h": sum(r.sla_lateness for r in solution.routes) / 3600,
+        "seconds": seconds,
+        "violations": len(check(problem, solution_to_json(solution, problem))),
+    }
+
+
+def run_fieldday(task: Task) -> Result:
+    """One generated field day: VROOM x5 on one thread, then ours with VROOM's wall time
+    (capped at FIELD_DAY_CAP_S) unless a fixed limit is given. Both checked by our checker."""
+    from bench.fieldservice import generate
+    from routing.optimizer.model import Solution, Unassigned
+    from routing.optimizer.solver import solve
+    from routing.optimizer.vroom_json import parse_problem
+    from routing.optimizer.vroom_start import schedule_routes, vroom_routes
+
+    data = generate(task.technicians, task.jobs, seed=task.seed)
+    problem = parse_problem(data)
+    started = time.monotonic()
+    raw = vroom_routes(problem, VROOM_EXPLORATION, 1, None)
+    vroom_seconds = time.monotonic() - started
+    routes = schedule_routes(problem, raw)
+    served = {s.id for r in routes for s in r.steps if s.type == "job"}
+    left = [
+        Unassigned(j.id, j.location, j.location_index, "-")
+        for j in problem.jobs
+        if j.id not in served
+    ]
+    vroom = _day_figures(problem, Solution(routes=routes, unassigned=left), vroom_seconds)
+
+    limit = task.time_limit or min(vroom_seconds, FIELD_DAY_CAP_S)
+    started = time.monotonic()
+    problem = parse_problem(data)  # ours pays for parsing and the matrix build
+    solution = solve(problem, limit - (time.monotonic() - started))
+    seconds = time.monotonic() - started
+    if solution.code != 0:
+        return Result(task, seconds=seconds, error=solution.error, extra={"vroom": vroom})
+    ours = _day_figures(problem, solution, seconds)
+    return Result(
+        task,
+        distance=solution.distance / 1000,
+        routes=len(solution.routes),
+        unassigned=len(solution.unassigned),
+        violations=ours["violations"],
+        seconds=seconds,
+        extra={
+            "vroom": vroom,
+            "ours": ours,
+            "limit": limit,
+            "winner": solution.search_log.get("winner"),
+            "vroom_inside_s": solution.search_log.get("vroom_s"),
+        },
+    )
+
+
 RUNNERS = {
     "ours": run_ours,
     "vroom": run_vroom,
     "pyvrp": run_pyvrp,
     "fieldservice": run_fieldservice,
+    "fieldday": run_fieldday,
 }
 
 
@@ -496,6 +568,64 @@ class Report:
             if r.extra.get("first_violations"):
                 self.line(f"    violations: {r.extra['first_violations']}")
 
+    def print_fielddays(self) -> None:
+        rows = sorted(
+            (r for r in self.results if r.task.kind == "fieldday"),
+            key=lambda r: (r.task.jobs, r.task.seed),
+        )
+        if not rows:
+            return
+        self.line()
+        self.line(
+            f"== field days (bench/fieldservice.py): ours vs VROOM x{VROOM_EXPLORATION} "
+            "(1 thread), both checked by our checker =="
+        )
+        self.line(
+            "ours gets VROOM's wall time, capped at "
+            f"{FIELD_DAY_CAP_S:g} s (or --fieldday-limit); travel in driving hours"
+        )
+        head = (
+            f"{'prio':>6s} {'jobs':>5s} {'travel h':>8s} {'late h':>7s} {'wall s':>6s} {'ok':>3s}"
+        )
+        self.line(f"{'day':12s} | VROOM {head} | ours  {head} | prio>= time<= travel<=1.02")
+        met = {"prio": 0, "time": 0, "travel": 0, "travel_n": 0}
+        for r in rows:
+            day = f"{r.task.technicians}x{r.task.jobs} s{r.task.seed}"
+            vroom, ours = r.extra.get("vroom"), r.extra.get("ours")
+            if not vroom or not ours:
+                self.line(f"{day:12s} | error: {r.error}")
+                continue
+
+            def cells(f: dict[str, Any]) -> str:
+                ok = "yes" if f["violations"] == 0 else f"NO{f['violations']}"
+                return (
+                    f"{f['priority']:6d} {f['served']:5d} {f['travel_h']:8.1f} {f['late_h']:7.1f} "
+                    f"{f['seconds']:6.1f} {ok:>3s}"
+                )
+
+            prio_ok = ours["priority"] >= vroom["priority"]
+            time_ok = (
+                ours["seconds"] <= max(vroom["seconds"], 0) + 0.5
+                and ours["seconds"] <= FIELD_DAY_CAP_S + 0.5
+            )
+            equal = ours["priority"] == vroom["priority"]
+            travel_ratio = ours["travel_h"] / vroom["travel_h"] if vroom["travel_h"] else math.nan
+            met["prio"] += prio_ok
+            met["time"] += time_ok
+            if equal:
+                met["travel_n"] += 1
+                met["travel"] += travel_ratio <= 1.02
+            self.line(
+                f"{day:12s} | VROOM {cells(vroom)} | ours  {cells(ours)} | "
+                f"{'yes' if prio_ok else 'NO':>6s} {'yes' if time_ok else 'NO':>5s} "
+                f"{travel_ratio:6.3f}{'' if equal else ' (prio differs)'}"
+            )
+        self.line(
+            f"-- served priority >= VROOM on {met['prio']}/{len(rows)} days; wall time within "
+            f"target on {met['time']}/{len(rows)}; travel <= 1.02 x VROOM on "
+            f"{met['travel']}/{met['travel_n']} days of equal priority --"
+        )
+
     def print_errors(self) -> None:
         errors = [r for r in self.results if r.error]
         if errors:
@@ -548,8 +678,37 @@ def main(argv: list[str] | None = None) -> int:
         "--fieldservice-sizes",
         default=",".join(f"{t}x{j}:{s:g}" for t, j, s in FIELD_SERVICE_SIZES),
     )
+    parser.add_argument(
+        "--fielddays",
+        default=";".join(
+            f"{t}x{j}:{','.join(str(s) for s in seeds)}" for t, j, seeds in FIELD_DAYS
+        ),
+        help="over-subscribed days vs VROOM: 30x300:1,2,3;60x600:1,2,3 | none",
+    )
+    parser.add_argument(
+        "--fieldday-limit",
+        type=float,
+        default=0.0,
+        help="seconds for ours on field days (default 0: VROOM's wall time, capped at 30 s)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"iterate fast: Solomon {QUICK_SOLOMON} at 5 s, field days 30x300 seed 1 "
+        "and 60x600 seed 1, no Homberger or sizes",
+    )
     parser.add_argument("--json", help="also write raw results here (one JSON object per line)")
+    parser.add_argument(
+        "--save",
+        action="store_true",
+        help="also write the report to bench/results/solver-<date>.txt",
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.instances = QUICK_SOLOMON
+        args.time_limits = "5"
+        args.fielddays = "30x300:1;60x600:1"
+        args.fieldservice = False
 
     limits = [float(x) for x in args.time_limits.split(",") if x]
     peers = [] if args.peers in ("", "none") else args.peers.split(",")
@@ -569,6 +728,21 @@ def main(argv: list[str] | None = None) -> int:
             tasks.append(
                 Task("fieldservice", size, float(limit), technicians=technicians, jobs=jobs)
             )
+    if args.fielddays not in ("", "none"):
+        for spec in args.fielddays.split(";"):
+            size, seeds = spec.split(":")
+            technicians, jobs = (int(x) for x in size.split("x"))
+            for seed in (int(x) for x in seeds.split(",")):
+                tasks.append(
+                    Task(
+                        "fieldday",
+                        f"{size}s{seed}",
+                        args.fieldday_limit,
+                        technicians=technicians,
+                        jobs=jobs,
+                        seed=seed,
+                    )
+                )
     # Longest first so the two workers finish together.
     tasks.sort(key=lambda t: -t.expected_seconds)
     total = sum(t.expected_seconds for t in tasks) / max(1, args.jobs)
@@ -609,16 +783,43 @@ def main(argv: list[str] | None = None) -> int:
     if json_out:
         json_out.close()
 
-    report = Report(results, limits, sys.stdout)
+    out = _Tee(sys.stdout)
+    header = (
+        f"# bench/solver.py {' '.join(argv if argv is not None else sys.argv[1:])}  "
+        f"{dt.datetime.now().isoformat(timespec='seconds')}  tasks={len(tasks)} jobs={args.jobs} "
+        f"cpus={os.cpu_count()}"
+    )
+    report = Report(results, limits, out)
+    report.line(header)
     report.print_suite("solomon")
     report.print_suite("homberger")
+    report.print_fielddays()
     report.print_fieldservice()
     report.print_errors()
     report.line()
     report.line(
         f"# finished in {(time.monotonic() - started) / 60:.1f} min, load average now {os.getloadavg()[0]:.2f}"
     )
+    if args.save:
+        target = REPO / "bench" / "results" / f"solver-{dt.date.today().isoformat()}.txt"
+        target.write_text("".join(out.lines))
+        print(f"saved {target.relative_to(REPO)}", file=sys.stderr)
     return 0
+
+
+class _Tee:
+    """Writes to a stream and keeps a copy for --save."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.stream.write(text)
+        self.lines.append(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 if __name__ == "__main__":

@@ -206,15 +206,14 @@ def vroom_routes(
     return routes
 
 
-def checked_solution(
-    problem: Problem, routes: dict[int, list[tuple[str, int, float]]], reason: str
-) -> Solution:
-    """Schedule the routes with our semantics; keep only those the checker accepts."""
+def schedule_routes(
+    problem: Problem, routes: dict[int, list[tuple[str, int, float]]]
+) -> list[Route]:
+    """Our earliest-start schedule of each VROOM route (breaks kept in VROOM's gaps)."""
     from .solver import build_route  # solver imports this module
-    from .vroom_json import solution_to_json
 
     jobs = {job.id: job for job in problem.jobs}
-    kept: list[Route] = []
+    scheduled: list[Route] = []
     for vehicle in problem.vehicles:
         steps = routes.get(vehicle.id)
         if not steps or not any(kind == "job" for kind, _, _ in steps):
@@ -228,9 +227,19 @@ def checked_solution(
                 gaps.append([])
             elif identifier in breaks:
                 gaps[-1].append((breaks[identifier], start))
-        route = build_route(problem, vehicle, sequence, gaps, problem.time_scale)
-        alone = Solution(routes=[route], unassigned=[])
-        rendered = solution_to_json(alone, problem)
+        scheduled.append(build_route(problem, vehicle, sequence, gaps, problem.time_scale))
+    return scheduled
+
+
+def checked_solution(
+    problem: Problem, routes: dict[int, list[tuple[str, int, float]]], reason: str
+) -> Solution:
+    """Schedule the routes with our semantics; keep only those the checker accepts."""
+    from .vroom_json import solution_to_json
+
+    kept: list[Route] = []
+    for route in schedule_routes(problem, routes):
+        rendered = solution_to_json(Solution(routes=[route], unassigned=[]), problem)
         # Only this route's own constraints matter here (missing jobs are expected).
         if not [v for v in check(problem, rendered) if v.kind != "missing_job"]:
             kept.append(route)
