@@ -68,6 +68,8 @@ class Task:
     technicians: int = 0
     jobs: int = 0
     seed: int = 1
+    # SearchOptions overrides for ours, "name=value,name=value" (see --options).
+    options: str = ""
 
     @property
     def expected_seconds(self) -> float:
@@ -137,6 +139,22 @@ def _scaled(value: float, up: bool) -> int:
     return math.ceil(value * PEER_SCALE - 1e-6) if up else round(value * PEER_SCALE)
 
 
+def _search_options(spec: str) -> Any:
+    """SearchOptions with "name=value,..." overrides, each value cast to the field's type."""
+    from dataclasses import fields, replace
+
+    from routing.optimizer.solver import SearchOptions
+
+    options = SearchOptions()
+    kinds = {f.name: type(getattr(options, f.name)) for f in fields(options)}
+    changes: dict[str, Any] = {}
+    for item in filter(None, spec.split(",")):
+        name, value = item.split("=", 1)
+        kind = kinds[name]
+        changes[name] = (value == "true") if kind is bool else kind(value)
+    return replace(options, **changes)
+
+
 def run_ours(task: Task) -> Result:
     from routing.optimizer.checker import check
     from routing.optimizer.solomon import read_solomon
@@ -145,7 +163,7 @@ def run_ours(task: Task) -> Result:
 
     problem = read_solomon(task.path)
     started = time.monotonic()
-    solution = solve(problem, task.time_limit)
+    solution = solve(problem, task.time_limit, options=_search_options(task.options))
     seconds = time.monotonic() - started
     if solution.code != 0:
         return Result(task, seconds=seconds, error=solution.error)
@@ -297,7 +315,9 @@ def run_fieldservice(task: Task) -> Result:
     started = time.monotonic()
     problem = parse_problem(data)  # includes the great-circle matrix build
     parse_seconds = time.monotonic() - started
-    solution = solve(problem, task.time_limit - parse_seconds)
+    solution = solve(
+        problem, task.time_limit - parse_seconds, options=_search_options(task.options)
+    )
     seconds = time.monotonic() - started
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if solution.code != 0:
@@ -367,7 +387,9 @@ def run_fieldday(task: Task) -> Result:
     limit = task.time_limit or min(vroom_seconds, FIELD_DAY_CAP_S)
     started = time.monotonic()
     problem = parse_problem(data)  # ours pays for parsing and the matrix build
-    solution = solve(problem, limit - (time.monotonic() - started))
+    solution = solve(
+        problem, limit - (time.monotonic() - started), options=_search_options(task.options)
+    )
     seconds = time.monotonic() - started
     if solution.code != 0:
         return Result(task, seconds=seconds, error=solution.error, extra={"vroom": vroom})
@@ -697,6 +719,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"iterate fast: Solomon {QUICK_SOLOMON} at 5 s, field days 30x300 seed 1 "
         "and 60x600 seed 1, no Homberger or sizes",
     )
+    parser.add_argument(
+        "--options",
+        default="",
+        help="SearchOptions overrides for ours, e.g. construction=ortools,vroom_share=0.3",
+    )
     parser.add_argument("--json", help="also write raw results here (one JSON object per line)")
     parser.add_argument(
         "--save",
@@ -716,7 +743,7 @@ def main(argv: list[str] | None = None) -> int:
     tasks: list[Task] = []
     for name, path in instances:
         for limit in limits:
-            tasks.append(Task("ours", name, limit, str(path)))
+            tasks.append(Task("ours", name, limit, str(path), options=args.options))
             if "pyvrp" in peers:
                 tasks.append(Task("pyvrp", name, limit, str(path)))
         if "vroom" in peers:
@@ -726,7 +753,14 @@ def main(argv: list[str] | None = None) -> int:
             size, limit = spec.split(":")
             technicians, jobs = (int(x) for x in size.split("x"))
             tasks.append(
-                Task("fieldservice", size, float(limit), technicians=technicians, jobs=jobs)
+                Task(
+                    "fieldservice",
+                    size,
+                    float(limit),
+                    technicians=technicians,
+                    jobs=jobs,
+                    options=args.options,
+                )
             )
     if args.fielddays not in ("", "none"):
         for spec in args.fielddays.split(";"):
@@ -741,6 +775,7 @@ def main(argv: list[str] | None = None) -> int:
                         technicians=technicians,
                         jobs=jobs,
                         seed=seed,
+                        options=args.options,
                     )
                 )
     # Longest first so the two workers finish together.

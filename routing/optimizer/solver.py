@@ -91,6 +91,9 @@ class SearchOptions:
     vroom_threads: int = 2
     # VROOM stops after this share of the time budget (its own timeout).
     vroom_share: float = 0.4
+    # Up to this many jobs, VROOM's routes compete with OR-Tools' constructions for the
+    # start of the metaheuristic (above, those constructions are too slow to pay off).
+    ortools_starts_up_to: int = 200
 
     def describe(self) -> dict[str, object]:
         return {
@@ -108,6 +111,7 @@ class SearchOptions:
             "vroom_exploration": self.vroom_exploration,
             "vroom_threads": self.vroom_threads,
             "vroom_share": self.vroom_share,
+            "ortools_starts_up_to": self.ortools_starts_up_to,
         }
 
 
@@ -719,6 +723,14 @@ def _search(
     """Descend from each construction heuristic, then run the metaheuristic from the best."""
     routing = model.routing
     log: list[dict[str, object]] = []
+    # With a solution limit the run should not depend on CPU speed: descents then run to
+    # their local optimum instead of sharing a slice of the clock.
+    share = 1.0 if options.solution_limit is not None else options.start_share
+    start_budget = max(0.0, deadline - time.monotonic()) * share
+    start_deadline = time.monotonic() + start_budget
+    best_routes: list[list[int]] | None = None
+    best_objective = math.inf
+    strategies = list(options.first_solutions) if len(options.first_solutions) > 1 else []
     if warm_routes is not None:
         # Warm routes are read as an assignment. When that fails (it can when breaks and
         # SLA soft bounds are combined), they become lock chains that the insertion
@@ -739,16 +751,21 @@ def _search(
             locked = routing.ApplyLocksToAllVehicles(warm_routes, False)
             log.append({"strategy": "warm locks+LOCAL_CHEAPEST_INSERTION", "locked": bool(locked)})
             return routing.SolveWithParameters(first), log
-        log.append({"strategy": "warm routes+" + options.metaheuristic})
-        return routing.SolveFromAssignmentWithParameters(initial, parameters), log
-    # With a solution limit the run should not depend on CPU speed: descents then run to
-    # their local optimum instead of sharing a slice of the clock.
-    share = 1.0 if options.solution_limit is not None else options.start_share
-    start_budget = max(0.0, deadline - time.monotonic()) * share
-    start_deadline = time.monotonic() + start_budget
-    best_routes: list[list[int]] | None = None
-    best_objective = math.inf
-    strategies = list(options.first_solutions) if len(options.first_solutions) > 1 else []
+        if len(model.modelled_jobs) > options.ortools_starts_up_to or not strategies:
+            log.append({"strategy": "warm routes+" + options.metaheuristic})
+            return routing.SolveFromAssignmentWithParameters(initial, parameters), log
+        # Portfolio of starts: the warm routes compete with OR-Tools' constructions, each
+        # after a greedy descent; the metaheuristic starts from the best.
+        per_start = max(0.01, start_deadline - time.monotonic()) / (len(strategies) + 1)
+        descent = _search_parameters(
+            options, "LOCAL_CHEAPEST_INSERTION", "GREEDY_DESCENT", per_start
+        )
+        assignment = routing.SolveFromAssignmentWithParameters(initial, descent)
+        objective = assignment.ObjectiveValue() if assignment is not None else None
+        log.append({"strategy": "warm routes", "objective": objective and objective / model.scale})
+        if assignment is not None:
+            best_objective = objective
+            best_routes = _routes_of(model, assignment)
     for position, strategy in enumerate(strategies):
         remaining = start_deadline - time.monotonic()
         if remaining <= 0.01:
