@@ -70,6 +70,9 @@ class Task:
     seed: int = 1
     # SearchOptions overrides for ours, "name=value,name=value" (see --options).
     options: str = ""
+    # Field days: keep the jobs' SLA deadlines (VROOM cannot see them; ours trades travel
+    # for lateness). False gives a like-for-like travel comparison.
+    sla: bool = True
 
     @property
     def expected_seconds(self) -> float:
@@ -351,7 +354,19 @@ def _day_figures(problem: Any, solution: Any, seconds: float) -> dict[str, Any]:
 
     priority = {job.id: job.priority for job in problem.jobs}
     served = [s.id for r in solution.routes for s in r.steps if s.type == "job"]
+    travel_cost = sum(r.cost for r in solution.routes)
+    penalties = {
+        job.id: job.sla_penalty if job.sla_penalty is not None else problem.sla_penalty
+        for job in problem.jobs
+    }
+    lateness_cost = sum(
+        (s.sla_lateness or 0) * penalties[s.id]
+        for r in solution.routes
+        for s in r.steps
+        if s.type == "job"
+    )
     return {
+        "cost_h": (travel_cost + lateness_cost) / 3600,
         "priority": sum(priority[j] for j in served),
         "served": len(served),
         "travel_h": sum(r.duration for r in solution.routes) / 3600,
@@ -371,6 +386,9 @@ def run_fieldday(task: Task) -> Result:
     from routing.optimizer.vroom_start import schedule_routes, vroom_routes
 
     data = generate(task.technicians, task.jobs, seed=task.seed)
+    if not task.sla:
+        for job in data["jobs"]:
+            job.pop("fieldops", None)
     problem = parse_problem(data)
     started = time.monotonic()
     raw = vroom_routes(problem, VROOM_EXPLORATION, 1, None)
@@ -604,10 +622,14 @@ class Report:
         )
         self.line(
             "ours gets VROOM's wall time, capped at "
-            f"{FIELD_DAY_CAP_S:g} s (or --fieldday-limit); travel in driving hours"
+            f"{FIELD_DAY_CAP_S:g} s (or --fieldday-limit); travel in driving hours; cost h = "
+            "our objective's cost level (travel + sla_penalty x lateness, in driving hours)"
         )
+        if not rows[0].task.sla:
+            self.line("SLA deadlines removed (--no-fieldday-sla): like-for-like travel")
         head = (
-            f"{'prio':>6s} {'jobs':>5s} {'travel h':>8s} {'late h':>7s} {'wall s':>6s} {'ok':>3s}"
+            f"{'prio':>6s} {'jobs':>5s} {'travel h':>8s} {'late h':>7s} {'cost h':>7s} "
+            f"{'wall s':>6s} {'ok':>3s}"
         )
         self.line(f"{'day':12s} | VROOM {head} | ours  {head} | prio>= time<= travel<=1.02")
         met = {"prio": 0, "time": 0, "travel": 0, "travel_n": 0}
@@ -622,7 +644,7 @@ class Report:
                 ok = "yes" if f["violations"] == 0 else f"NO{f['violations']}"
                 return (
                     f"{f['priority']:6d} {f['served']:5d} {f['travel_h']:8.1f} {f['late_h']:7.1f} "
-                    f"{f['seconds']:6.1f} {ok:>3s}"
+                    f"{f['cost_h']:7.1f} {f['seconds']:6.1f} {ok:>3s}"
                 )
 
             prio_ok = ours["priority"] >= vroom["priority"]
@@ -714,6 +736,12 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds for ours on field days (default 0: VROOM's wall time, capped at 30 s)",
     )
     parser.add_argument(
+        "--fieldday-sla",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep SLA deadlines on field days (--no-fieldday-sla: like-for-like travel)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help=f"iterate fast: Solomon {QUICK_SOLOMON} at 5 s, field days 30x300 seed 1 "
@@ -776,6 +804,7 @@ def main(argv: list[str] | None = None) -> int:
                         jobs=jobs,
                         seed=seed,
                         options=args.options,
+                        sla=args.fieldday_sla,
                     )
                 )
     # Longest first so the two workers finish together.

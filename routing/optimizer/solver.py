@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 from ortools.util import optional_boolean_pb2
 
 from . import vroom_start
@@ -91,6 +91,10 @@ class SearchOptions:
     vroom_threads: int = 2
     # VROOM stops after this share of the time budget (its own timeout).
     vroom_share: float = 0.4
+    # OR-Tools' iterated local search (ruin and recreate + simulated annealing acceptance)
+    # instead of `metaheuristic` for the final search. With OR-Tools' defaults it returned
+    # no solution on R101 and a field day, so the ruin strategies are set explicitly.
+    iterated_local_search: bool = False
     # Up to this many jobs, VROOM's routes compete with OR-Tools' constructions for the
     # start of the metaheuristic (above, those constructions are too slow to pay off).
     ortools_starts_up_to: int = 200
@@ -231,6 +235,10 @@ def _solve(
     ]
 
     def record_solution() -> None:
+        if time.monotonic() > hard_deadline:
+            # Safety net: once a 30 s field-day solve ran 46 s, OR-Tools still accepting
+            # solutions after its own time limit; stop at the next search node.
+            routing.solver().FinishCurrentSearch()
         objective = routing.CostVar().Value()
         if objective < best[0]:
             best[0] = objective
@@ -244,6 +252,7 @@ def _solve(
             if on_progress is not None:
                 on_progress(elapsed, cost)
 
+    hard_deadline = started + time_limit_s
     routing.AddAtSolutionCallback(record_solution)
     # "loading" is model building only; time spent solving areas counts as solving.
     loading_s = time.monotonic() - started - areas_s
@@ -806,6 +815,8 @@ def _search_parameters(
         routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic
     )
     parameters.guided_local_search_lambda_coefficient = options.guided_local_search_lambda
+    if options.iterated_local_search and metaheuristic != "GREEDY_DESCENT":
+        _use_ruin_and_recreate(parameters)
     parameters.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     for operator in options.extra_operators:
         setattr(parameters.local_search_operators, operator, optional_boolean_pb2.BOOL_TRUE)
@@ -817,6 +828,27 @@ def _search_parameters(
             target = getattr(target, parent)
         setattr(target, leaf, value)
     return parameters
+
+
+def _use_ruin_and_recreate(parameters: object) -> None:
+    parameters.use_iterated_local_search = True
+    ils = parameters.iterated_local_search_parameters
+    ils.perturbation_strategy = routing_ils_pb2.PerturbationStrategy.RUIN_AND_RECREATE
+    ruin = ils.ruin_recreate_parameters
+    del ruin.ruin_strategies[:]
+    ruin.ruin_strategies.add().spatially_close_routes.num_ruined_routes = 2
+    sisr = ruin.ruin_strategies.add().sisr
+    sisr.max_removed_sequence_size = 10
+    sisr.avg_num_removed_visits = 10
+    sisr.bypass_factor = 0.01
+    ruin.ruin_composition_strategy = routing_ils_pb2.RuinCompositionStrategy.RUN_ONE_RANDOMLY
+    ruin.recreate_strategy.heuristic = (
+        routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+    )
+    ils.improve_perturbed_solution = True
+    annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
+    annealing.automatic_temperatures = True
+    ils.best_solution_acceptance_strategy.greedy_descent.SetInParent()
 
 
 def _status_name(status: int) -> str:
