@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing.optimizer import check, parse_problem, solve
+from routing.optimizer import check, parse_problem, solution_to_json, solve
 from routing.optimizer.objective import solution_key
 from routing.optimizer.solver import SearchOptions
 from routing.optimizer.vroom_start import checked_solution, vroom_routes
@@ -127,3 +127,19 @@ def test_vroom_translation_keeps_pins_and_in_progress_jobs() -> None:
     assert 2 in [job for kind, job, _ in raw[2] if kind == "job"]
     kept = checked_solution(problem, raw, "left out")
     assert {route.vehicle for route in kept.routes} >= {1}
+
+
+def test_iterated_local_search_returns_a_feasible_plan() -> None:
+    # With OR-Tools' default ruin strategies ILS returned no solution at all on R101;
+    # ours sets them explicitly.
+    positions = [0, 7, 3, 9, 1, 12, 5, 8, 2, 11, 4, 6]
+    data = make_problem(
+        positions,
+        jobs=[{"id": j, "location_index": j, "delivery": [1]} for j in range(1, len(positions))],
+        vehicles=[{"id": v, "start_index": 0, "end_index": 0, "capacity": [4]} for v in (1, 2, 3)],
+    )
+    problem = parse_problem(data)
+    options = SearchOptions(exact_up_to=0, construction="ortools", iterated_local_search=True)
+    solution = solve(problem, 1.0, options=options)
+    assert solution.code == 0 and not solution.unassigned
+    assert check(problem, solution_to_json(solution, problem)) == []
