@@ -142,9 +142,9 @@ def solve(
     """Optimise `problem` within about `time_limit_s` seconds of wall time (model building
     included) and return the routes, the unassigned jobs with reasons and the cost curve.
 
-    `on_progress(elapsed_s, best_objective)` is called from the solver thread whenever the
-    best objective improves (objective = travel cost + fixed costs + SLA and drop
-    penalties, in problem cost units).
+    `on_progress(elapsed_s, cost)` is called from the solver thread whenever the
+    lexicographic objective improves (objective.py), with that solution's cost level:
+    travel + fixed costs + SLA lateness cost, in problem cost units.
     """
     try:
         return _solve(problem, time_limit_s, on_progress, options or SearchOptions())
