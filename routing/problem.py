@@ -38,8 +38,16 @@ from workorders.models import RequiredSkill, WorkOrder
 from workorders.status import IN_PROGRESS, MOVABLE, Status
 
 SKILL_LEVELS = 10  # room for levels 1…9 in the encoded skill number
-# WorkOrder.priority 1…4 → VROOM priority 0…100 (drop penalties grow with it).
-PRIORITY = {1: 0, 2: 25, 3: 60, 4: 100}
+# The optimizer serves the most priority first (routing/optimizer/README.md). A job's
+# priority is its work order's priority (1 low … 4 emergency) plus the urgency of its SLA
+# tier (how soon a response is due):
+#   work order priority  1 → 0, 2 → 20, 3 → 50, 4 → 80
+#   SLA response target  ≤ 4 h → +20, ≤ 24 h → +10, longer → +0      (capped at 100)
+# so an emergency on a platinum contract (100) outranks a high-priority job on a
+# standard one (50), and a two-job swap of normal jobs (2 × 20) never outweighs one
+# emergency (80 or more).
+PRIORITY = {1: 0, 2: 20, 3: 50, 4: 80}
+TIER_URGENCY = ((4 * 60, 20), (24 * 60, 10))  # (response minutes at most, bonus)
 # A job already booked was promised to a customer: the plan should keep it unless it
 # cannot fit, so its drop penalty is raised (an unbooked emergency still outranks a
 # booked normal job).
@@ -95,10 +103,17 @@ def _lonlat(lat: float, lng: float) -> list[float]:
     return [round(lng, 6), round(lat, 6)]
 
 
+def job_priority(work_order: WorkOrder) -> int:
+    """The optimizer's priority of a work order (see PRIORITY above)."""
+    response = work_order.sla_policy.response_minutes
+    bonus = next((extra for limit, extra in TIER_URGENCY if response <= limit), 0)
+    return min(100, PRIORITY.get(work_order.priority, 20) + bonus)
+
+
 def work_orders_for_planning(ids) -> dict[int, WorkOrder]:
     rows = (
         WorkOrder.objects.filter(pk__in=list(ids))
-        .select_related("site")
+        .select_related("site", "sla_policy")
         .prefetch_related(
             Prefetch("required_skills", queryset=RequiredSkill.objects.select_related("skill"))
         )
@@ -113,7 +128,7 @@ def _job(work_order: WorkOrder, epoch: datetime, day_len: int) -> dict:
         "location": _lonlat(site.latitude, site.longitude),
         "service": work_order.estimated_minutes * 60,
         "skills": job_skills(list(work_order.required_skills.all())),
-        "priority": PRIORITY.get(work_order.priority, 25),
+        "priority": job_priority(work_order),
         "description": work_order.number or f"WO {work_order.pk}",
     }
     if work_order.window_start and work_order.window_end:
@@ -251,6 +266,8 @@ def build_problem(
             "time_window": [start_s, end_s],
             "skills": technician_skills(tech, day),
             "description": str(tech),
+            # Travel + service capped by the technician's daily hours (solver and checker).
+            "fieldops": {"max_working_time": int(tech.max_daily_hours * 3600)},
         }
         if breaks:
             vehicle["breaks"] = breaks

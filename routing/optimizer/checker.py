@@ -161,6 +161,7 @@ def _check_route(
     here = vehicle.start_index
     driven_on_leg: Number = 0
     travel_total: Number = 0
+    service_total: Number = 0
     job_count = 0
     delivered = [0] * max(len(vehicle.capacity), problem.amount_size)
     breaks_by_id = {brk.id: brk for brk in vehicle.breaks}
@@ -241,6 +242,7 @@ def _check_route(
             )
         for k, amount in enumerate(job.delivery):
             delivered[k] += amount
+        service_total += job.service
         clock = max(begin, arrival) + job.service
 
     capacity = vehicle.capacity or [0] * len(delivered)
@@ -252,6 +254,12 @@ def _check_route(
         add("max_tasks", f"{job_count} jobs, max_tasks {vehicle.max_tasks}")
     if vehicle.max_travel_time is not None and travel_total > vehicle.max_travel_time + TOLERANCE:
         add("max_travel_time", f"travels {travel_total}, max_travel_time {vehicle.max_travel_time}")
+    working = travel_total + service_total
+    if vehicle.max_working_time is not None and working > vehicle.max_working_time + TOLERANCE:
+        add(
+            "max_working_time",
+            f"works {working} (travel + service), max_working_time {vehicle.max_working_time}",
+        )
     if job_count:
         for brk in vehicle.breaks:
             if brk.id not in breaks_taken:

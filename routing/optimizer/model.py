@@ -73,6 +73,8 @@ class Vehicle:
     capacity: list[int] = field(default_factory=list)
     max_travel_time: Number | None = None
     max_tasks: int | None = None
+    # fieldops extension: cap on travel + service time (breaks and waiting excluded).
+    max_working_time: Number | None = None
     fixed_cost: int = 0
     # VROOM's cost model: cost = per_hour * hours driven + per_km * km driven.
     per_hour: int = 3600

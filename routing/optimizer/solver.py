@@ -24,14 +24,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 from ortools.util import optional_boolean_pb2
 
+from . import vroom_start
 from .decompose import solve_by_area
 from .matrices import as_array, clear_cache
 from .model import Break, Job, Number, Problem, Route, Solution, Step, Unassigned, Vehicle
+from .objective import DropPenalties, describe_key, drop_penalties, solution_key
 
 ProgressCallback = Callable[[float, float], None]
+
+NO_SLOT = "no feasible slot within time limit"
+# Longest complete search tried on tiny problems before the heuristic search.
+EXACT_BUDGET_S = 1.0
 
 FIRST_SOLUTION_STRATEGIES = tuple(routing_enums_pb2.FirstSolutionStrategy.Value.keys())
 METAHEURISTICS = tuple(routing_enums_pb2.LocalSearchMetaheuristic.Value.keys())
@@ -74,6 +80,24 @@ class SearchOptions:
     decompose_above: int | None = 300
     vehicles_per_area: int = 8
     decomposition_share: float = 0.35
+    # Problems with at most this many jobs are first searched completely (depth-first,
+    # at most EXACT_BUDGET_S); a finished search is optimal and returned at once.
+    exact_up_to: int = 7
+    # "vroom": VROOM's routes (those our checker accepts) seed the OR-Tools search, and
+    # are returned as they are if OR-Tools finds nothing better. "ortools": OR-Tools
+    # construction heuristics (and decomposition by area for large problems) only.
+    construction: str = "vroom"
+    vroom_exploration: int = 5
+    vroom_threads: int = 2
+    # VROOM stops after this share of the time budget (its own timeout).
+    vroom_share: float = 0.4
+    # OR-Tools' iterated local search (ruin and recreate + simulated annealing acceptance)
+    # instead of `metaheuristic` for the final search. With OR-Tools' defaults it returned
+    # no solution on R101 and a field day, so the ruin strategies are set explicitly.
+    iterated_local_search: bool = False
+    # Up to this many jobs, VROOM's routes compete with OR-Tools' constructions for the
+    # start of the metaheuristic (above, those constructions are too slow to pay off).
+    ortools_starts_up_to: int = 200
 
     def describe(self) -> dict[str, object]:
         return {
@@ -86,6 +110,12 @@ class SearchOptions:
             "parameter_overrides": dict(self.parameter_overrides),
             "decompose_above": self.decompose_above,
             "vehicles_per_area": self.vehicles_per_area,
+            "exact_up_to": self.exact_up_to,
+            "construction": self.construction,
+            "vroom_exploration": self.vroom_exploration,
+            "vroom_threads": self.vroom_threads,
+            "vroom_share": self.vroom_share,
+            "ortools_starts_up_to": self.ortools_starts_up_to,
         }
 
 
@@ -99,6 +129,7 @@ class _Model:
     modelled_jobs: list[Job]
     scale: int
     breaks: dict[str, tuple[int, Break]] = field(default_factory=dict)
+    penalties: DropPenalties = field(default_factory=lambda: DropPenalties(1, 1))
     allowed_vehicles: dict[int, list[int]] = field(default_factory=dict)
 
 
@@ -111,9 +142,9 @@ def solve(
     """Optimise `problem` within about `time_limit_s` seconds of wall time (model building
     included) and return the routes, the unassigned jobs with reasons and the cost curve.
 
-    `on_progress(elapsed_s, best_objective)` is called from the solver thread whenever the
-    best objective improves (objective = travel cost + fixed costs + SLA and drop
-    penalties, in problem cost units).
+    `on_progress(elapsed_s, cost)` is called from the solver thread whenever the
+    lexicographic objective improves (objective.py), with that solution's cost level:
+    travel + fixed costs + SLA lateness cost, in problem cost units.
     """
     try:
         return _solve(problem, time_limit_s, on_progress, options or SearchOptions())
@@ -134,13 +165,51 @@ def _solve(
     if not modelled:
         return _empty_solution(problem, reasons, started)
 
+    if len(modelled) <= options.exact_up_to:
+        exact = _solve_exactly(problem, modelled, allowed, reasons, scale, started, time_limit_s)
+        if exact is not None:
+            cost = solution_key(problem, exact)[2]
+            exact.progress = [(time.monotonic() - started, cost)]
+            if on_progress is not None:
+                on_progress(*exact.progress[0])
+            return exact
+
     warm_start: dict[int, list[int]] | None = None
+    constructed: Solution | None = None
+    construction_log: dict[str, object] = {}
+    # A solution limit asks for a reproducible run; VROOM's routes are not (two runs of
+    # pyvroom 1.15 on one thread returned different routes of equal cost), so it is
+    # left out then.
     if (
+        options.construction == "vroom"
+        and options.solution_limit is None
+        and vroom_start.available()
+    ):
+        budget = time_limit_s * options.vroom_share
+        begun = time.monotonic()
+        raw_routes = vroom_start.vroom_routes(
+            problem, options.vroom_exploration, options.vroom_threads, budget
+        )
+        constructed = vroom_start.checked_solution(problem, raw_routes, NO_SLOT)
+        warm_start = {
+            route.vehicle: [s.id for s in route.steps if s.type == "job"]
+            for route in constructed.routes
+        }
+        construction_log = {
+            "construction": "vroom",
+            "vroom_s": round(time.monotonic() - begun, 3),
+            "vroom_routes": len(raw_routes),
+            "vroom_routes_kept": len(constructed.routes),
+            "vroom": describe_key(solution_key(problem, constructed)),
+        }
+    elif (
         options.decompose_above is not None
         and len(modelled) > options.decompose_above
         and len(problem.vehicles) >= 2 * options.vehicles_per_area
     ):
-        area_options = replace(options, decompose_above=None, log_search=False)
+        area_options = replace(
+            options, decompose_above=None, log_search=False, construction="ortools"
+        )
 
         def solve_area(area: Problem, limit: float) -> dict[int, list[int]]:
             area_solution = _solve(area, limit, None, area_options)
@@ -157,21 +226,41 @@ def _solve(
     progress: list[tuple[float, float]] = []
     best = [math.inf]
 
-    def record_solution() -> None:
-        objective = routing.CostVar().Value() / scale
-        if objective < best[0] - 1e-9:
-            best[0] = objective
-            elapsed = time.monotonic() - started
-            progress.append((elapsed, objective))
-            if on_progress is not None:
-                on_progress(elapsed, objective)
+    optional = [
+        (manager_index, model.penalties.of(job.priority))
+        for manager_index, job in (
+            (model.manager.NodeToIndex(n), job) for n, job in enumerate(model.modelled_jobs)
+        )
+        if not job.in_progress
+    ]
 
+    def record_solution() -> None:
+        if time.monotonic() > hard_deadline:
+            # Safety net: once a 30 s field-day solve ran 46 s, OR-Tools still accepting
+            # solutions after its own time limit; stop at the next search node.
+            routing.solver().FinishCurrentSearch()
+        objective = routing.CostVar().Value()
+        if objective < best[0]:
+            best[0] = objective
+            # Report travel + SLA cost: the drop penalties only encode the order.
+            dropped = sum(
+                penalty for index, penalty in optional if routing.NextVar(index).Value() == index
+            )
+            cost = (objective - dropped) / scale
+            elapsed = time.monotonic() - started
+            progress.append((elapsed, cost))
+            if on_progress is not None:
+                on_progress(elapsed, cost)
+
+    hard_deadline = started + time_limit_s
     routing.AddAtSolutionCallback(record_solution)
     # "loading" is model building only; time spent solving areas counts as solving.
     loading_s = time.monotonic() - started - areas_s
     # Keep a little time for turning the assignment into routes (grows with size).
     deadline = started + time_limit_s - min(0.02 * time_limit_s, 0.002 * len(modelled))
-    warm_routes = _warm_routes(problem, model, warm_start) if warm_start is not None else None
+    warm_routes = (
+        _warm_routes(problem, model, warm_start, allowed) if warm_start is not None else None
+    )
     assignment, start_log = _search(model, options, deadline, warm_routes)
     solving_s = time.monotonic() - started - loading_s
 
@@ -184,8 +273,12 @@ def _solve(
         "improvements": len(progress),
         "areas_s": round(areas_s, 3),
         "starts": start_log,
+        "stop_reason": "time_limit",
+        **construction_log,
     }
-    if assignment is None:
+    if assignment is None and constructed is not None:
+        assignment_solution = None
+    elif assignment is None:
         return Solution(
             routes=[],
             unassigned=[],
@@ -193,11 +286,77 @@ def _solve(
             error=f"no solution found within {time_limit_s:g} s ({search_log['status']})",
             search_log=search_log,
         )
-    solution = _extract(problem, model, assignment, reasons)
+    else:
+        assignment_solution = _extract(problem, model, assignment, reasons)
+    solution = _best_of(problem, [assignment_solution, constructed], reasons, allowed)
+    search_log["winner"] = "ortools" if solution is assignment_solution else "construction"
+    search_log["objective"] = describe_key(solution_key(problem, solution))
     solution.progress = progress
     solution.loading_ms = round(loading_s * 1000)
     solution.solving_ms = round(solving_s * 1000)
     solution.search_log = search_log
+    return solution
+
+
+def _best_of(
+    problem: Problem,
+    candidates: list[Solution | None],
+    reasons: dict[int, str],
+    allowed: dict[int, list[int]],
+) -> Solution:
+    """The best candidate under the objective, its unassigned jobs given reasons."""
+    present = [c for c in candidates if c is not None]
+    best = min(present, key=lambda c: solution_key(problem, c))
+    served = {s.id for r in best.routes for s in r.steps if s.type == "job"}
+    best.unassigned = [
+        Unassigned(
+            job.id,
+            job.location,
+            job.location_index,
+            reasons.get(job.id) or _drop_reason(problem, job, served, allowed),
+        )
+        for job in problem.jobs
+        if job.id not in served
+    ]
+    return best
+
+
+def _solve_exactly(
+    problem: Problem,
+    modelled: list[Job],
+    allowed: dict[int, list[int]],
+    reasons: dict[int, str],
+    scale: int,
+    started: float,
+    time_limit_s: float,
+) -> Solution | None:
+    """Complete depth-first search for tiny problems: when it exhausts the tree within
+    its budget the answer is optimal and the solve stops there, in milliseconds instead
+    of the whole time limit. None if the tree is too big for the budget."""
+    budget = min(EXACT_BUDGET_S, time_limit_s * 0.25)
+    model = _build_model(problem, modelled, allowed, scale)
+    parameters = pywrapcp.DefaultRoutingSearchParameters()
+    parameters.use_depth_first_search = True
+    parameters.time_limit.FromMilliseconds(max(1, int(budget * 1000)))
+    begun = time.monotonic()
+    assignment = model.routing.SolveWithParameters(parameters)
+    searched_s = time.monotonic() - begun
+    # OR-Tools reports the same status whether the tree was exhausted or the clock ran
+    # out, so completeness is judged by the clock: finishing well before the limit means
+    # the tree was exhausted.
+    if assignment is None or searched_s >= budget * 0.9:
+        return None
+    solution = _extract(problem, model, assignment, reasons)
+    solution.loading_ms = round((begun - started) * 1000)
+    solution.solving_ms = round(searched_s * 1000)
+    solution.search_log = {
+        "strategy": "depth-first search (complete)",
+        "time_limit_s": time_limit_s,
+        "time_scale": scale,
+        "status": "OPTIMAL",
+        "stop_reason": "optimal",
+        "objective": describe_key(solution_key(problem, solution)),
+    }
     return solution
 
 
@@ -209,6 +368,11 @@ def _window_fits_shift(problem: Problem, job: Job, vehicle: Vehicle) -> bool:
     to_job = problem.travel_time(vehicle.start_index, job.location_index)
     back = problem.travel_time(job.location_index, vehicle.end_index)
     if vehicle.max_travel_time is not None and to_job + back > vehicle.max_travel_time:
+        return False
+    if (
+        vehicle.max_working_time is not None
+        and to_job + job.service + back > vehicle.max_working_time
+    ):
         return False
     earliest_arrival = shift_start + to_job
     for window_start, window_end in _service_windows(job):
@@ -309,11 +473,9 @@ def _build_model(
     problem: Problem, jobs: list[Job], allowed: dict[int, list[int]], scale: int
 ) -> _Model:
     vehicle_count = len(problem.vehicles)
-    len(jobs)
     nodes, starts, ends = _node_layout(problem, jobs)
     manager = pywrapcp.RoutingIndexManager(len(nodes), vehicle_count, starts, ends)
     routing = pywrapcp.RoutingModel(manager)
-    routing.solver()
 
     travel = _node_matrix(problem.durations, nodes, scale, round_up=True)
     service = np.zeros(len(nodes), dtype=np.int64)
@@ -340,15 +502,21 @@ def _build_model(
     model = _Model(manager, routing, time_dimension, jobs, scale)
 
     _add_vehicle_shifts(problem, model, horizon)
-    max_lateness_cost = _add_job_windows(problem, model, jobs)
+    lateness_bound = _add_job_windows(problem, model, jobs)
     _add_capacities(problem, routing, jobs, nodes)
     _add_max_tasks(problem, routing, jobs, nodes)
     _add_max_travel_time(problem, routing, travel, scale)
+    _add_max_working_time(problem, routing, time_callback, travel, service, scale)
     _add_breaks(problem, model, service)
 
-    # Dropping a job must always cost more than serving it (detour + lateness), and
-    # more for higher priorities: penalty = base x (1 + priority).
-    base_penalty = 2 * max_arc_cost + max_lateness_cost + 1
+    # Lexicographic objective (objective.py): priority served, then jobs served, then
+    # lateness, then travel, encoded in the drop penalties.
+    travel_bound = (len(jobs) + vehicle_count) * max_arc_cost + scale * sum(
+        v.fixed_cost for v in problem.vehicles
+    )
+    model.penalties = drop_penalties(
+        len(jobs), max((job.priority for job in jobs), default=0), travel_bound, lateness_bound
+    )
     for n, job in enumerate(jobs):
         index = manager.NodeToIndex(n)
         vehicles = allowed[job.id]
@@ -360,7 +528,7 @@ def _build_model(
             v = vehicles[0]
             routing.NextVar(routing.Start(v)).SetValue(index)
         else:
-            routing.AddDisjunction([index], base_penalty * (1 + job.priority))
+            routing.AddDisjunction([index], model.penalties.of(job.priority))
     return model
 
 
@@ -410,10 +578,11 @@ def _add_vehicle_shifts(problem: Problem, model: _Model, horizon: int) -> None:
 
 
 def _add_job_windows(problem: Problem, model: _Model, jobs: list[Job]) -> int:
-    """Hard windows (with gaps removed) and soft SLA deadlines; returns max lateness cost."""
+    """Hard windows (with gaps removed) and soft SLA deadlines; returns an upper bound of
+    the total lateness cost of any solution (scaled units)."""
     _routing, time_dimension, scale = model.routing, model.time_dimension, model.scale
     manager = model.manager
-    max_lateness_cost = 0
+    lateness_bound = 0
     for n, job in enumerate(jobs):
         index = manager.NodeToIndex(n)
         cumul = time_dimension.CumulVar(index)
@@ -431,8 +600,8 @@ def _add_job_windows(problem: Problem, model: _Model, jobs: list[Job]) -> int:
             if penalty > 0:
                 deadline = math.floor(job.sla_deadline * scale)
                 time_dimension.SetCumulVarSoftUpperBound(index, deadline, penalty)
-                max_lateness_cost = max(max_lateness_cost, (cumul.Max() - deadline) * penalty)
-    return max_lateness_cost
+                lateness_bound += max(0, cumul.Max() - deadline) * penalty
+    return lateness_bound
 
 
 def _add_capacities(
@@ -470,6 +639,25 @@ def _add_max_travel_time(
     ]
     callback = routing.RegisterTransitMatrix(travel.tolist())
     routing.AddDimensionWithVehicleCapacity(callback, 0, limits, True, "travel")
+
+
+def _add_max_working_time(
+    problem: Problem,
+    routing: pywrapcp.RoutingModel,
+    time_callback: int,
+    travel: np.ndarray,
+    service: np.ndarray,
+    scale: int,
+) -> None:
+    """Working time = travel + service (the time transit without waiting or breaks)."""
+    if all(v.max_working_time is None for v in problem.vehicles):
+        return
+    unbounded = int(travel.sum(axis=1).max()) + int(service.sum()) + 1
+    limits = [
+        math.floor(v.max_working_time * scale) if v.max_working_time is not None else unbounded
+        for v in problem.vehicles
+    ]
+    routing.AddDimensionWithVehicleCapacity(time_callback, 0, limits, True, "work")
 
 
 def _add_breaks(problem: Problem, model: _Model, service: np.ndarray) -> None:
@@ -516,11 +704,22 @@ def _routes_of(model: _Model, assignment: object) -> list[list[int]]:
     return routes
 
 
-def _warm_routes(problem: Problem, model: _Model, routes: dict[int, list[int]]) -> list[list[int]]:
+def _warm_routes(
+    problem: Problem,
+    model: _Model,
+    routes: dict[int, list[int]],
+    allowed: dict[int, list[int]],
+) -> list[list[int]]:
+    """Routes as OR-Tools indices, without jobs the model does not allow there (a lock
+    chain that contradicts the model would be rejected as a whole)."""
     node_of_job = {job.id: n for n, job in enumerate(model.modelled_jobs)}
     return [
-        [model.manager.NodeToIndex(node_of_job[job_id]) for job_id in routes.get(vehicle.id, [])]
-        for vehicle in problem.vehicles
+        [
+            model.manager.NodeToIndex(node_of_job[job_id])
+            for job_id in routes.get(vehicle.id, [])
+            if job_id in node_of_job and position in allowed.get(job_id, [])
+        ]
+        for position, vehicle in enumerate(problem.vehicles)
     ]
 
 
@@ -533,18 +732,6 @@ def _search(
     """Descend from each construction heuristic, then run the metaheuristic from the best."""
     routing = model.routing
     log: list[dict[str, object]] = []
-    if warm_routes is not None:
-        # The area routes become lock chains that the insertion heuristic completes.
-        # (ReadAssignmentFromRoutes + SolveFromAssignment fails to restore such routes
-        # when breaks and SLA soft bounds are combined; locks do not.)
-        remaining = max(0.05, deadline - time.monotonic())
-        parameters = _search_parameters(
-            options, "LOCAL_CHEAPEST_INSERTION", options.metaheuristic, remaining
-        )
-        routing.CloseModelWithParameters(parameters)
-        locked = routing.ApplyLocksToAllVehicles(warm_routes, False)
-        log.append({"strategy": "areas+LOCAL_CHEAPEST_INSERTION", "locked": bool(locked)})
-        return routing.SolveWithParameters(parameters), log
     # With a solution limit the run should not depend on CPU speed: descents then run to
     # their local optimum instead of sharing a slice of the clock.
     share = 1.0 if options.solution_limit is not None else options.start_share
@@ -553,6 +740,41 @@ def _search(
     best_routes: list[list[int]] | None = None
     best_objective = math.inf
     strategies = list(options.first_solutions) if len(options.first_solutions) > 1 else []
+    if warm_routes is not None:
+        # Warm routes are read as an assignment. When that fails (it can when breaks and
+        # SLA soft bounds are combined), they become lock chains that the insertion
+        # heuristic completes. Locks stay in force for every later search of the model
+        # and forbid every local-search move (measured: 1.2 million neighbours, none
+        # accepted), so that fallback keeps the completed routes as they are.
+        remaining = max(0.05, deadline - time.monotonic())
+        parameters = _search_parameters(
+            options, "LOCAL_CHEAPEST_INSERTION", options.metaheuristic, remaining
+        )
+        routing.CloseModelWithParameters(parameters)
+        initial = routing.ReadAssignmentFromRoutes(warm_routes, True)
+        if initial is None:
+            first = _search_parameters(
+                options, "LOCAL_CHEAPEST_INSERTION", "GREEDY_DESCENT", remaining
+            )
+            first.solution_limit = 1
+            locked = routing.ApplyLocksToAllVehicles(warm_routes, False)
+            log.append({"strategy": "warm locks+LOCAL_CHEAPEST_INSERTION", "locked": bool(locked)})
+            return routing.SolveWithParameters(first), log
+        if len(model.modelled_jobs) > options.ortools_starts_up_to or not strategies:
+            log.append({"strategy": "warm routes+" + options.metaheuristic})
+            return routing.SolveFromAssignmentWithParameters(initial, parameters), log
+        # Portfolio of starts: the warm routes compete with OR-Tools' constructions, each
+        # after a greedy descent; the metaheuristic starts from the best.
+        per_start = max(0.01, start_deadline - time.monotonic()) / (len(strategies) + 1)
+        descent = _search_parameters(
+            options, "LOCAL_CHEAPEST_INSERTION", "GREEDY_DESCENT", per_start
+        )
+        assignment = routing.SolveFromAssignmentWithParameters(initial, descent)
+        objective = assignment.ObjectiveValue() if assignment is not None else None
+        log.append({"strategy": "warm routes", "objective": objective and objective / model.scale})
+        if assignment is not None:
+            best_objective = objective
+            best_routes = _routes_of(model, assignment)
     for position, strategy in enumerate(strategies):
         remaining = start_deadline - time.monotonic()
         if remaining <= 0.01:
@@ -593,6 +815,8 @@ def _search_parameters(
         routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic
     )
     parameters.guided_local_search_lambda_coefficient = options.guided_local_search_lambda
+    if options.iterated_local_search and metaheuristic != "GREEDY_DESCENT":
+        _use_ruin_and_recreate(parameters)
     parameters.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     for operator in options.extra_operators:
         setattr(parameters.local_search_operators, operator, optional_boolean_pb2.BOOL_TRUE)
@@ -604,6 +828,27 @@ def _search_parameters(
             target = getattr(target, parent)
         setattr(target, leaf, value)
     return parameters
+
+
+def _use_ruin_and_recreate(parameters: object) -> None:
+    parameters.use_iterated_local_search = True
+    ils = parameters.iterated_local_search_parameters
+    ils.perturbation_strategy = routing_ils_pb2.PerturbationStrategy.RUIN_AND_RECREATE
+    ruin = ils.ruin_recreate_parameters
+    del ruin.ruin_strategies[:]
+    ruin.ruin_strategies.add().spatially_close_routes.num_ruined_routes = 2
+    sisr = ruin.ruin_strategies.add().sisr
+    sisr.max_removed_sequence_size = 10
+    sisr.avg_num_removed_visits = 10
+    sisr.bypass_factor = 0.01
+    ruin.ruin_composition_strategy = routing_ils_pb2.RuinCompositionStrategy.RUN_ONE_RANDOMLY
+    ruin.recreate_strategy.heuristic = (
+        routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+    )
+    ils.improve_perturbed_solution = True
+    annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
+    annealing.automatic_temperatures = True
+    ils.best_solution_acceptance_strategy.greedy_descent.SetInParent()
 
 
 def _status_name(status: int) -> str:

@@ -35,6 +35,7 @@ JOB_EXTENSION_FIELDS = (
     "pinned_start",
     "in_progress",
 )
+VEHICLE_EXTENSION_FIELDS = ("max_working_time",)
 UNSUPPORTED_TOP_LEVEL = ("shipments",)
 
 
@@ -311,6 +312,15 @@ def _parse_vehicle(raw: Any, path: str, locations: _LocationTable) -> Vehicle:
     vehicle = _object(raw, path)
     if "id" not in vehicle:
         raise ProblemError(f"{path}.id", "missing")
+    for key in VEHICLE_EXTENSION_FIELDS:
+        if key in vehicle:
+            raise ProblemError(f"{path}.{key}", f"extension fields go under {path}.{EXTENSION_KEY}")
+    extension = _object(vehicle.get(EXTENSION_KEY, {}), f"{path}.{EXTENSION_KEY}")
+    max_working_time = (
+        _int(extension["max_working_time"], f"{path}.{EXTENSION_KEY}.max_working_time", 0)
+        if "max_working_time" in extension
+        else None
+    )
     start_index, start = locations.resolve(vehicle, path, "start", "start_index", False)
     end_index, end = locations.resolve(vehicle, path, "end", "end_index", False)
     if start_index is None and end_index is None:
@@ -343,6 +353,7 @@ def _parse_vehicle(raw: Any, path: str, locations: _LocationTable) -> Vehicle:
         max_tasks=(
             _int(vehicle["max_tasks"], f"{path}.max_tasks", 0) if "max_tasks" in vehicle else None
         ),
+        max_working_time=max_working_time,
         fixed_cost=_int(costs.get("fixed", 0), f"{path}.costs.fixed", 0),
         per_hour=_int(costs.get("per_hour", 3600), f"{path}.costs.per_hour", 0),
         per_km=_int(costs.get("per_km", 0), f"{path}.costs.per_km", 0),

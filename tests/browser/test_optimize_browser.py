@@ -29,7 +29,8 @@ def test_dispatcher_optimizes_accepts_and_sees_the_lanes_change(
     expect(panel.locator("button", has_text="Optimize")).to_be_visible()
     panel.locator("input[name=time_limit]").fill("2")
     panel.locator("button", has_text="Optimize").click()
-    expect(panel).to_contain_text("Solving", timeout=15_000)  # live progress
+    # A day this small is solved to optimality in milliseconds, so the live progress
+    # ("Solving…") may never show; the proposal must.
     expect(panel).to_contain_text("Proposal ready", timeout=30_000)
     expect(panel).to_contain_text("4 new")
     expect(panel).to_contain_text("SLA breaches")

@@ -27,9 +27,22 @@ def make_problem(
     }
 
 
-def solve_json(problem_dict: dict[str, Any], time_limit_s: float = TIME_LIMIT_S) -> dict[str, Any]:
+# The three ways a solve can go: complete search (tiny problems, the default here),
+# VROOM's routes refined by OR-Tools, OR-Tools' own constructions.
+SEARCH_PATHS = {
+    "exact": SearchOptions(),
+    "vroom": SearchOptions(exact_up_to=0, construction="vroom"),
+    "ortools": SearchOptions(exact_up_to=0, construction="ortools"),
+}
+
+
+def solve_json(
+    problem_dict: dict[str, Any],
+    time_limit_s: float = TIME_LIMIT_S,
+    options: SearchOptions | None = None,
+) -> dict[str, Any]:
     problem = parse_problem(problem_dict)
-    solution = solve(problem, time_limit_s, options=SearchOptions())
+    solution = solve(problem, time_limit_s, options=options or SearchOptions())
     return solution_to_json(solution, problem)
 
 

@@ -130,3 +130,62 @@ def test_import_does_not_load_django() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+INSTALLED_COMMAND = Path(sys.executable).parent / "fieldops-optimize"
+
+
+def test_installed_command_reads_stdin_from_any_directory(tmp_path: Path) -> None:
+    problem = {
+        "vehicles": [{"id": 1, "start": [2.35044, 48.71764], "end": [2.35044, 48.71764]}],
+        "jobs": [
+            {"id": 1, "location": [1.98935, 48.701], "service": 300},
+            {"id": 2, "location": [2.03655, 48.61128], "service": 300},
+        ],
+    }
+    result = subprocess.run(
+        [str(INSTALLED_COMMAND), "--time-limit", "10"],
+        input=json.dumps(problem),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    solution = json.loads(result.stdout)
+    assert solution["code"] == 0 and solution["unassigned"] == []
+    assert sorted(s["id"] for s in solution["routes"][0]["steps"] if s["type"] == "job") == [1, 2]
+    # Two jobs: the complete search finishes and says so, instead of using the 10 s.
+    assert solution["fieldops"]["search"]["stop_reason"] == "optimal"
+
+
+def test_installed_command_help_documents_the_subset_and_extensions(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(INSTALLED_COMMAND), "--help"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    for term in ("time_windows", "max_working_time", "sla_deadline", "pinned_vehicle", "stdin"):
+        assert term in result.stdout
+
+
+def test_installed_command_checks_a_solution(tmp_path: Path) -> None:
+    problem = make_problem(
+        [0, 10], jobs=[{"id": 1, "location_index": 1}], vehicles=[{"id": 1, "start_index": 0}]
+    )
+    (tmp_path / "p.json").write_text(json.dumps(problem))
+    solved = subprocess.run(
+        [str(INSTALLED_COMMAND), "-i", "p.json", "-o", "s.json", "-t", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert solved.returncode == 0, solved.stderr
+    checked = subprocess.run(
+        [str(INSTALLED_COMMAND), "check", "p.json", "s.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0 and checked.stdout.startswith("feasible")

@@ -43,9 +43,10 @@ def city(jobs: int, vehicles: int, seed: int = 3) -> dict:
 
 def test_area_warm_start_gives_a_feasible_complete_plan() -> None:
     problem = parse_problem(city(jobs=60, vehicles=16))
-    options = SearchOptions(decompose_above=30, vehicles_per_area=4)
+    options = SearchOptions(decompose_above=30, vehicles_per_area=4, construction="ortools")
     solution = solve(problem, 3.0, options=options)
-    assert solution.search_log["starts"][0]["strategy"].startswith("areas")
+    assert solution.search_log["areas_s"] > 0
+    assert solution.search_log["starts"][0]["strategy"].startswith("warm routes")
     assert not solution.unassigned
     assert check(problem, solution_to_json(solution, problem)) == []
 

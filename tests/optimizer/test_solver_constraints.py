@@ -237,4 +237,6 @@ def test_solution_limit_makes_runs_reproducible() -> None:
     runs = [solve(problem, 10.0, options=options) for _ in range(2)]
     routes = [[[s.id for s in r.steps] for r in run.routes] for run in runs]
     assert routes[0] == routes[1]
-    assert runs[0].search_log == runs[1].search_log
+    timings = {"areas_s", "vroom_s"}
+    logs = [{k: v for k, v in run.search_log.items() if k not in timings} for run in runs]
+    assert logs[0] == logs[1]

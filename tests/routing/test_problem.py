@@ -135,3 +135,28 @@ def test_today_nothing_moves_into_the_past(day):
     job_at()
     built = plan_inputs(day=day, now=at(day, 11, 30))
     assert _vehicle(built, tech)["time_window"][0] == 11 * 3600 + 1800
+
+
+@pytest.mark.parametrize(
+    ("priority", "response_minutes", "expected"),
+    [
+        (4, 120, 100),  # emergency on a 2-hour contract: the most urgent there is
+        (4, 3 * 24 * 60, 80),
+        (3, 8 * 60, 60),
+        (2, 120, 40),
+        (2, 3 * 24 * 60, 20),
+        (1, 3 * 24 * 60, 0),
+    ],
+)
+def test_job_priority_combines_work_order_priority_and_sla_tier(
+    priority, response_minutes, expected
+):
+    from routing.problem import job_priority
+    from tests.factories import SLAPolicyFactory, make_work_order
+
+    policy = SLAPolicyFactory(
+        tier=f"T{priority}-{response_minutes}",
+        response_minutes=response_minutes,
+        resolution_minutes=response_minutes * 2,
+    )
+    assert job_priority(make_work_order(priority=priority, policy=policy)) == expected

@@ -1,0 +1,252 @@
+"""VROOM (pyvroom) as a construction heuristic for the OR-Tools search.
+
+VROOM builds good routes quickly (regret insertion from many seeds, then local search)
+and ranks solutions like we do: served priority, then jobs served, then cost. It does
+not know our extensions, so the problem is translated with what it can express:
+
+- pins become a private skill of the pinned vehicle (a pin overrides skills, as in the
+  solver); a pinned start becomes a one-instant time window;
+- an in-progress job is taken out and folded into its vehicle: the vehicle starts at
+  the job's location once the job is done; the job is put back in front afterwards;
+- SLA deadlines and `max_working_time` are not told to VROOM: each route is rescheduled
+  with `solver.build_route` and checked by `checker.check`; a route that breaks our full
+  model is dropped (its jobs are left for OR-Tools to place).
+
+The result is a `Solution` whose every route satisfies the checker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+
+from .checker import check
+from .model import Break, Job, Problem, Route, Solution, Unassigned, Vehicle
+
+try:  # pyvroom is a pinned dependency; the solver still works without it.
+    import vroom
+except ImportError:  # pragma: no cover - exercised only in stripped installs
+    vroom = None
+
+# Skills used to express pins: far above any skill number a caller would use.
+PIN_SKILL_BASE = 2**31
+
+
+def available() -> bool:
+    return vroom is not None
+
+
+def _up(value: float, scale: int) -> int:
+    return math.ceil(value * scale - 1e-6)
+
+
+def _down(value: float, scale: int) -> int:
+    return math.floor(value * scale + 1e-6)
+
+
+def _matrix(values: Any, scale: int, round_up: bool) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64) * scale
+    array = np.ceil(array - 1e-6) if round_up else np.rint(array)
+    return array.astype(np.uint32)
+
+
+def _build_input(problem: Problem, scale: int) -> tuple[Any, dict[int, Job]]:
+    """Translate `problem` for VROOM; returns the input and in-progress job per vehicle."""
+    instance = vroom.Input()
+    instance.set_durations_matrix("car", _matrix(problem.durations, scale, round_up=True))
+    cost_models = {(v.per_hour, v.per_km) for v in problem.vehicles}
+    if len(cost_models) == 1:
+        ((per_hour, per_km),) = cost_models
+        durations = np.asarray(problem.durations, dtype=np.float64)
+        distances = (
+            np.asarray(problem.distances, dtype=np.float64)
+            if problem.distances is not None
+            else np.zeros_like(durations)
+        )
+        costs = durations * (per_hour / 3600) + distances * (per_km / 1000)
+        instance.set_costs_matrix("car", _matrix(costs, scale, round_up=False))
+    elif problem.distances is not None:
+        instance.set_distances_matrix("car", _matrix(problem.distances, 1, round_up=False))
+
+    in_progress = {job.pinned_vehicle: job for job in problem.jobs if job.in_progress}
+    pinned_vehicles = {job.pinned_vehicle for job in problem.jobs if job.pinned_vehicle}
+    size = problem.amount_size
+    for position, vehicle in enumerate(problem.vehicles):
+        instance.add_vehicle(
+            _vehicle(
+                problem,
+                vehicle,
+                position,
+                in_progress.get(vehicle.id),
+                pinned_vehicles,
+                size,
+                scale,
+            )
+        )
+    position_of = {v.id: p for p, v in enumerate(problem.vehicles)}
+    for job in problem.jobs:
+        if job.in_progress:
+            continue
+        skills = (
+            {PIN_SKILL_BASE + position_of[job.pinned_vehicle]}
+            if job.pinned_vehicle is not None
+            else set(job.skills)
+        )
+        if job.pinned_start is not None:
+            windows = [
+                vroom.TimeWindow(_up(job.pinned_start, scale), _down(job.pinned_start, scale))
+            ]
+        else:
+            windows = [
+                vroom.TimeWindow(_up(a, scale), _down(b, scale)) for a, b in job.time_windows
+            ]
+        delivery = list(job.delivery) + [0] * (size - len(job.delivery))
+        instance.add_job(
+            vroom.Job(
+                job.id,
+                location=job.location_index,
+                default_service=_up(job.service, scale),
+                delivery=vroom.Amount(delivery),
+                skills=skills,
+                priority=job.priority,
+                time_windows=windows,
+            )
+        )
+    return instance, in_progress
+
+
+def _vehicle(
+    problem: Problem,
+    vehicle: Vehicle,
+    position: int,
+    underway: Job | None,
+    pinned_vehicles: set[int | None],
+    amount_size: int,
+    scale: int,
+) -> Any:
+    skills = set(vehicle.skills)
+    if vehicle.id in pinned_vehicles:
+        skills.add(PIN_SKILL_BASE + position)
+    start_index = vehicle.start_index
+    shift_start, shift_end = vehicle.time_window or (0, None)
+    if underway is not None:
+        shift_start = (
+            shift_start
+            + problem.travel_time(vehicle.start_index, underway.location_index)
+            + underway.service
+        )
+        start_index = underway.location_index
+    options: dict[str, Any] = {
+        "skills": skills,
+        "breaks": [_break(brk, scale) for brk in vehicle.breaks],
+        "capacity": vroom.Amount(
+            list(vehicle.capacity) + [0] * (amount_size - len(vehicle.capacity))
+        ),
+    }
+    if start_index is not None:
+        options["start"] = start_index
+    if vehicle.end_index is not None:
+        options["end"] = vehicle.end_index
+    if vehicle.time_window is not None or underway is not None:
+        end = _down(shift_end, scale) if shift_end is not None else 2**31
+        options["time_window"] = vroom.TimeWindow(_up(shift_start, scale), max(end, 0))
+    if vehicle.max_tasks is not None:
+        options["max_tasks"] = vehicle.max_tasks
+    if vehicle.max_travel_time is not None:
+        options["max_travel_time"] = _down(vehicle.max_travel_time, scale)
+    if len({(v.per_hour, v.per_km) for v in problem.vehicles}) > 1:
+        options["costs"] = vroom.VehicleCosts(
+            fixed=vehicle.fixed_cost, per_hour=vehicle.per_hour, per_km=vehicle.per_km
+        )
+    elif vehicle.fixed_cost:
+        options["costs"] = vroom.VehicleCosts(fixed=vehicle.fixed_cost * scale)
+    return vroom.Vehicle(vehicle.id, **options)
+
+
+def _break(brk: Break, scale: int) -> Any:
+    return vroom.Break(
+        brk.id,
+        time_windows=[
+            vroom.TimeWindow(_up(a, scale), _down(b, scale)) for a, b in brk.time_windows
+        ],
+        service=_up(brk.service, scale),
+    )
+
+
+def vroom_routes(
+    problem: Problem, exploration: int, threads: int, timeout_s: float | None
+) -> dict[int, list[tuple[str, int, float]]]:
+    """Raw VROOM routes: vehicle id -> [(step type, id, service start in problem units)]."""
+    scale = problem.time_scale
+    instance, in_progress = _build_input(problem, scale)
+    timeout = dt.timedelta(seconds=timeout_s) if timeout_s is not None else None
+    result = instance.solve(exploration_level=exploration, nb_threads=threads, timeout=timeout)
+    routes: dict[int, list[tuple[str, int, float]]] = {}
+    for route in result.to_dict().get("routes", []):
+        steps = [
+            (step["type"], step.get("id"), (step["arrival"] + step["waiting_time"]) / scale)
+            for step in route["steps"]
+            if step["type"] in ("job", "break")
+        ]
+        underway = in_progress.get(route["vehicle"])
+        if underway is not None:
+            steps.insert(0, ("job", underway.id, 0.0))
+        routes[route["vehicle"]] = steps
+    for vehicle_id, underway in in_progress.items():
+        if vehicle_id not in routes:
+            routes[vehicle_id] = [("job", underway.id, 0.0)] + [
+                ("break", brk.id, brk.time_windows[0][0])
+                for v in problem.vehicles
+                if v.id == vehicle_id
+                for brk in v.breaks
+            ]
+    return routes
+
+
+def schedule_routes(
+    problem: Problem, routes: dict[int, list[tuple[str, int, float]]]
+) -> list[Route]:
+    """Our earliest-start schedule of each VROOM route (breaks kept in VROOM's gaps)."""
+    from .solver import build_route  # solver imports this module
+
+    jobs = {job.id: job for job in problem.jobs}
+    scheduled: list[Route] = []
+    for vehicle in problem.vehicles:
+        steps = routes.get(vehicle.id)
+        if not steps or not any(kind == "job" for kind, _, _ in steps):
+            continue
+        breaks = {brk.id: brk for brk in vehicle.breaks}
+        sequence: list[Job] = []
+        gaps: list[list[tuple[Break, float]]] = [[]]
+        for kind, identifier, start in steps:
+            if kind == "job":
+                sequence.append(jobs[identifier])
+                gaps.append([])
+            elif identifier in breaks:
+                gaps[-1].append((breaks[identifier], start))
+        scheduled.append(build_route(problem, vehicle, sequence, gaps, problem.time_scale))
+    return scheduled
+
+
+def checked_solution(
+    problem: Problem, routes: dict[int, list[tuple[str, int, float]]], reason: str
+) -> Solution:
+    """Schedule the routes with our semantics; keep only those the checker accepts."""
+    from .vroom_json import solution_to_json
+
+    kept: list[Route] = []
+    for route in schedule_routes(problem, routes):
+        rendered = solution_to_json(Solution(routes=[route], unassigned=[]), problem)
+        # Only this route's own constraints matter here (missing jobs are expected).
+        if not [v for v in check(problem, rendered) if v.kind != "missing_job"]:
+            kept.append(route)
+    served = {s.id for r in kept for s in r.steps if s.type == "job"}
+    unassigned = [
+        Unassigned(job.id, job.location, job.location_index, reason)
+        for job in problem.jobs
+        if job.id not in served
+    ]
+    return Solution(routes=kept, unassigned=unassigned)
