@@ -319,10 +319,7 @@ def arrivals(f: DashboardFilters) -> Arrivals:
 
 
 @dataclass(frozen=True)
-class TechnicianRow:
-    technician_id: int
-    name: str
-    team: str
+class TechnicianTotals:
     jobs: int
     wrench_minutes: float
     drive_minutes: float
@@ -340,6 +337,15 @@ class TechnicianRow:
     @property
     def drive_share(self) -> float | None:
         return ratio(self.drive_minutes, self.drive_minutes + self.wrench_minutes)
+
+
+@dataclass(frozen=True)
+class TechnicianRow(TechnicianTotals):
+    """One technician's figures (the totals row has the same, without who)."""
+
+    technician_id: int = 0
+    name: str = ""
+    team: str = ""
 
 
 SHIFT_SQL = """
@@ -411,23 +417,6 @@ def technicians(f: DashboardFilters) -> list[TechnicianRow]:
         )
         for row in rows
     ]
-
-
-@dataclass(frozen=True)
-class TechnicianTotals:
-    jobs: int
-    wrench_minutes: float
-    drive_minutes: float
-    shift_minutes: float
-    shift_days: int
-
-    @property
-    def utilisation(self) -> float | None:
-        return ratio(self.wrench_minutes, self.shift_minutes)
-
-    @property
-    def jobs_per_day(self) -> float | None:
-        return ratio(self.jobs, self.shift_days)
 
 
 def technician_totals(rows: list[TechnicianRow]) -> TechnicianTotals:
