@@ -1,44 +1,57 @@
-"""When a technician setting off will arrive: what the customer's "on my way" text says."""
+"""When a technician will reach their next visit: for the customer's "on my way" and
+delay texts, from the phone's fresh position or the job they are on."""
 
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+
+from dispatch.lanes import ceil_minute, fresh_position
 from dispatch.models import Booking
-from routing.travel import LatLng, travel_minutes
-from workorders.models import WorkOrder
-
-# A phone position older than this says little about where the van is now.
-FRESH_POSITION = timedelta(minutes=30)
-
-
-def _origin(booking: Booking, now: datetime) -> LatLng:
-    """Where the technician starts from: their phone's fresh position, else the site of
-    the booking before this one today, else home."""
-    tech = booking.technician
-    if (
-        tech.last_latitude is not None
-        and tech.last_position_at is not None
-        and now - tech.last_position_at <= FRESH_POSITION
-    ):
-        return (tech.last_latitude, tech.last_longitude)
-    previous = (
-        Booking.objects.filter(
-            technician=tech,
-            state=Booking.State.ACTIVE,
-            ends_at__lte=booking.starts_at,
-            ends_at__gt=booking.starts_at - timedelta(hours=16),
-        )
-        .select_related("work_order__site")
-        .order_by("-ends_at")
-        .first()
-    )
-    if previous is not None and previous.work_order.site.has_coordinates:
-        site = previous.work_order.site
-        return (site.latitude, site.longitude)
-    return (tech.home_latitude, tech.home_longitude)
+from dispatch.selectors import technician_bookings
+from routing.travel import travel_minutes
+from technicians.models import Technician
+from workorders.status import Status
 
 
-def en_route_eta(booking: Booking, work_order: WorkOrder, now: datetime) -> datetime:
-    """Now plus the drive from where the technician is to the site."""
-    site = work_order.site
+def next_visit(
+    technician: Technician, now: datetime
+) -> tuple[Booking, tuple[datetime, datetime]] | None:
+    """Today's next visit (the one under way first) and its expected (arrival, end):
+    from the job on site when there is one, else the phone's fresh position, else the
+    planned drive from now."""
+    bookings = list(technician_bookings(technician, timezone.localdate(now)))
+    current = next((b for b in bookings if b.work_order.status == Status.ON_SITE), None)
+    upcoming = [
+        b
+        for b in bookings
+        if b.work_order.status in (Status.SCHEDULED, Status.DISPATCHED, Status.EN_ROUTE)
+    ]
+    if not upcoming:
+        return None
+    visit = next((b for b in upcoming if b.work_order.status == Status.EN_ROUTE), upcoming[0])
+    site = visit.work_order.site
     destination = (site.latitude, site.longitude) if site.has_coordinates else None
-    return now + timedelta(minutes=travel_minutes(_origin(booking, now), destination))
+    if current is not None:
+        here = current.work_order.site
+        origin = (here.latitude, here.longitude) if here.has_coordinates else None
+        started = current.arrived_at or current.starts_at
+        ready = max(now, started + timedelta(minutes=current.work_order.estimated_minutes))
+    else:
+        origin, ready = fresh_position(technician, now), now
+    if origin is None or destination is None:
+        drive = timedelta(minutes=visit.travel_minutes)
+    else:
+        drive = timedelta(minutes=travel_minutes(origin, destination))
+    arrival = ceil_minute(ready + drive)
+    if visit.work_order.status != Status.EN_ROUTE:
+        arrival = max(arrival, visit.starts_at)  # nobody arrives before the planned start
+    return visit, (arrival, arrival + timedelta(minutes=visit.work_order.estimated_minutes))
+
+
+def next_visit_eta(
+    technician: Technician, now: datetime | None = None
+) -> tuple[datetime, datetime] | None:
+    """Expected (arrival, end) of the technician's next visit today, from their fresh
+    position (or the job they are on), or None when no visit is left today."""
+    visit = next_visit(technician, now or timezone.now())
+    return visit[1] if visit else None

@@ -87,7 +87,7 @@ class TechnicianDay:
         start = self.shift.starts_at if self.shift else at_local(self.day, DEFAULT_DAY_START)
         # Nothing new can start in the past.
         return (
-            max(start, _ceil_minute(now)) if now.astimezone(self.zone).date() == self.day else start
+            max(start, ceil_minute(now)) if now.astimezone(self.zone).date() == self.day else start
         )
 
     def origin(self, now: datetime) -> LatLng:
@@ -193,7 +193,7 @@ class LanePlan:
         return sum(p.travel_minutes + p.work_order.estimated_minutes for p in self.bookings)
 
 
-def _ceil_minute(moment: datetime) -> datetime:
+def ceil_minute(moment: datetime) -> datetime:
     floored = moment.replace(second=0, microsecond=0)
     return floored if floored == moment else floored + timedelta(minutes=1)
 

@@ -16,15 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from dispatch.bookings import booking_eta_announce
-from dispatch.lanes import fresh_position
-from dispatch.models import Booking, PositionFix
+from dispatch.eta import next_visit
+from dispatch.models import PositionFix
 from dispatch.phone import PhoneRefusal, RefusalCode
-from dispatch.selectors import technician_bookings
-from routing.travel import travel_minutes
 from technicians.models import Technician
 from technicians.selectors import shift_on
 from technicians.services import technician_position_set
-from workorders.status import Status
 
 # Phones keep sending a little before and after the shift: the drive to the first job
 # and back from the last one.
@@ -97,7 +94,7 @@ def technician_position_record(
     )
     technician.last_latitude, technician.last_longitude = lat, lng
     technician.last_position_at = now
-    visit = _next_visit(technician, now)
+    visit = next_visit(technician, now)
     if visit is None:
         return PositionOutcome(now, None)
     booking, eta = visit
@@ -106,52 +103,6 @@ def technician_position_record(
     # from the same facts that were just recorded.
     booking_eta_announce(booking=booking, eta=eta)
     return PositionOutcome(now, eta)
-
-
-def _ceil_minute(moment: datetime) -> datetime:
-    floored = moment.replace(second=0, microsecond=0)
-    return floored if floored == moment else floored + timedelta(minutes=1)
-
-
-def _next_visit(
-    technician: Technician, now: datetime
-) -> tuple[Booking, tuple[datetime, datetime]] | None:
-    bookings = list(technician_bookings(technician, timezone.localdate(now)))
-    current = next((b for b in bookings if b.work_order.status == Status.ON_SITE), None)
-    upcoming = [
-        b
-        for b in bookings
-        if b.work_order.status in (Status.SCHEDULED, Status.DISPATCHED, Status.EN_ROUTE)
-    ]
-    if not upcoming:
-        return None
-    visit = next((b for b in upcoming if b.work_order.status == Status.EN_ROUTE), upcoming[0])
-    site = visit.work_order.site
-    destination = (site.latitude, site.longitude) if site.has_coordinates else None
-    if current is not None:
-        here = current.work_order.site
-        origin = (here.latitude, here.longitude) if here.has_coordinates else None
-        started = current.arrived_at or current.starts_at
-        ready = max(now, started + timedelta(minutes=current.work_order.estimated_minutes))
-    else:
-        origin, ready = fresh_position(technician, now), now
-    if origin is None or destination is None:
-        drive = timedelta(minutes=visit.travel_minutes)
-    else:
-        drive = timedelta(minutes=travel_minutes(origin, destination))
-    arrival = _ceil_minute(ready + drive)
-    if visit.work_order.status != Status.EN_ROUTE:
-        arrival = max(arrival, visit.starts_at)  # nobody arrives before the planned start
-    return visit, (arrival, arrival + timedelta(minutes=visit.work_order.estimated_minutes))
-
-
-def next_visit_eta(
-    technician: Technician, now: datetime | None = None
-) -> tuple[datetime, datetime] | None:
-    """Expected (arrival, end) of the technician's next visit today, from their fresh
-    position (or the job they are on), or None when no visit is left today."""
-    visit = _next_visit(technician, now or timezone.now())
-    return visit[1] if visit else None
 
 
 def position_trail_prune(*, now: datetime | None = None) -> int:

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dispatch.bookings import active_booking, booking_create, booking_release
-from dispatch.eta import en_route_eta
+from dispatch.eta import next_visit
 from dispatch.live import bump_board_version
 from dispatch.models import Booking
 from notifications import services as texts
@@ -63,11 +63,11 @@ def work_order_change_status(
     elif booking is not None:
         # The lane shows the job's status (en route, on site, done): refresh open boards.
         bump_board_version(timezone.localdate(booking.starts_at))
-    eta = (
-        en_route_eta(booking, work_order, timezone.now())
-        if target == Status.EN_ROUTE and booking is not None
-        else None
-    )
+    eta = None
+    if target == Status.EN_ROUTE and booking is not None:
+        visit = next_visit(booking.technician, timezone.now())
+        if visit is not None and visit[0].work_order_id == work_order.pk:
+            eta = visit[1][0]
     texts.work_order_status_changed(
         work_order=work_order,
         technician=booking.technician if booking is not None else None,

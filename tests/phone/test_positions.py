@@ -7,12 +7,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dispatch.models import PositionFix
-from dispatch.positions import next_visit_eta, position_trail_prune, technician_position_record
+from dispatch.eta import next_visit_eta
+from dispatch.models import Booking, PositionFix
+from dispatch.positions import position_trail_prune, technician_position_record
 from dispatch.ranking import rank_technicians
 from technicians.models import Technician
 from tests.factories import SiteFactory, TechnicianFactory, make_work_order
-from tests.phone.helpers import booked_job, phone_technician
+from tests.phone.helpers import booked_job, new_id, phone_technician
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -152,3 +153,26 @@ def test_the_ranking_plans_todays_first_leg_from_a_fresh_position():
     ranking = rank_technicians(job, timezone.localdate())
     arrivals = {c.technician.display_name: c.arrival for c in ranking.candidates}
     assert arrivals["Far"] == arrivals["Near"]
+
+
+def test_on_my_way_text_carries_the_eta_from_the_phones_position(client):
+    from notifications.models import OutboundMessage
+
+    tech = phone_technician()
+    job = booked_job(tech, hours_from_now=0.25, latitude=41.95, longitude=-87.70)
+    client.force_login(tech.user)
+    client.post(
+        reverse("my_position"),
+        {"latitude": 41.80, "longitude": -87.60},
+        headers={"Accept": "application/json"},
+    )
+    client.post(
+        reverse("my_job_action", args=[job.pk]),
+        {"action_id": new_id(), "kind": "en_route"},
+        headers={"Accept": "application/json"},
+    )
+    text = OutboundMessage.objects.get(work_order=job, kind="on_my_way")
+    tech.refresh_from_db()  # the position the phone just sent
+    arrival, _ = next_visit_eta(tech)
+    # From 41.80,-87.60 to 41.95,-87.70 is a long drive: later than the planned start.
+    assert text.eta_at == arrival > Booking.objects.get(work_order=job).starts_at
