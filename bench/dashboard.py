@@ -15,28 +15,19 @@ import time
 from datetime import time as clock
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.database import use_bench_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
-base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dispatch")
 BENCH_DB = os.environ.get("BENCH_DASHBOARD_DB", "dispatch_dash_bench")
-os.environ["DATABASE_URL"] = urlunparse(urlparse(base_url)._replace(path=f"/{BENCH_DB}"))
+recreate_database = use_bench_database(BENCH_DB)
 os.environ.setdefault("CACHE_KEY_PREFIX", "bench-dashboard")
 os.environ.setdefault("DJANGO_MANIFEST_STATIC", "0")
 
 TECHNICIANS, DAYS, JOBS_PER_DAY, SITES = 200, 365, 275, 5000
 RUNS = 9
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    admin = urlunparse(urlparse(base_url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def populate(today):

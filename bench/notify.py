@@ -26,10 +26,11 @@ from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.database import use_bench_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
-base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dispatch")
 BENCH_DB = "dispatch_bench_notify"
-os.environ["DATABASE_URL"] = urlunparse(urlparse(base_url)._replace(path=f"/{BENCH_DB}"))
+recreate_database = use_bench_database(BENCH_DB)
 redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 BROKER = urlunparse(urlparse(redis_url)._replace(path=f"/{os.environ.get('BENCH_REDIS_DB', '11')}"))
 os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = BROKER
@@ -44,15 +45,6 @@ SETTINGS_ENV = twilio_env(FAKE) | {
     "NOTIFY_PUBLIC_BASE_URL": "https://dispatch.example.com",
 }
 os.environ.update(SETTINGS_ENV)
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    admin = urlunparse(urlparse(base_url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def populate(count: int):

@@ -18,28 +18,19 @@ import uuid
 from datetime import time as clock
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.database import use_bench_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
-base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dispatch")
 BENCH_DB = "dispatch_bench_phone"
-os.environ["DATABASE_URL"] = urlunparse(urlparse(base_url)._replace(path=f"/{BENCH_DB}"))
+recreate_database = use_bench_database(BENCH_DB)
 os.environ.setdefault("CACHE_KEY_PREFIX", "bench-phone")
 
 TECHNICIANS = 800  # position posts: one per technician (half alone, half in parallel)
 WORKERS = 4
 ACTION_TECHNICIANS = 30  # status actions: en route, on site, complete each
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    admin = urlunparse(urlparse(base_url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def populate():

@@ -130,13 +130,11 @@ def board_poll(request: HttpRequest, day: date) -> HttpResponse:
     if current is None:
         # Changes made meanwhile cannot be announced: the board forgets its version so
         # that the first poll after Redis is back refreshes everything.
-        response = render(
+        return render(
             request,
             "dispatch/board_paused.html",
             {"day": day, "version": -1, "filter_query": _filter_query(request)},
         )
-        response["HX-Trigger"] = "live-paused"
-        return response
     if current == known:
         return HttpResponse(status=204)
     _, filters = _filters(request)

@@ -10,7 +10,6 @@ refuses whatever the board changed meanwhile.
 """
 
 import dataclasses
-import math
 import time
 from datetime import datetime, timedelta
 
@@ -25,7 +24,7 @@ from dispatch.phone import field_alert_raise
 from dispatch.ranking import Slot, job_slots
 from dispatch.rules import requirements_of, skill_problems
 from dispatch.selectors import LaneBooking, bookings_by_technician
-from dispatch.urgent import disruption_cost, movable_baseline
+from dispatch.urgent import disruption_cost, movable_baseline, moved_change
 from routing import services as routing_services
 from routing.models import PlanRun
 from routing.problem import day_epoch, to_seconds
@@ -131,26 +130,15 @@ def _propose(
     changes, baseline = [], []
     for booking_id, place in placed.items():
         was = original[booking_id]
-        wo = was.work_order
         if (was.technician_id, was.starts_at) == (place.technician_id, place.starts_at):
             continue
-        before = movable_baseline(was)
-        baseline.append(before.to_json())
-        same = was.technician_id == place.technician_id
-        pushed = math.ceil((place.starts_at - was.starts_at).total_seconds() / 60)
-        changes.append(
-            Change(
-                work_order=wo.pk,
-                number=wo.number,
-                summary=wo.summary,
-                action="moved",
-                before=before.place,
-                after=Placement(
-                    place.technician_id, place.starts_at, place.ends_at, place.travel_minutes
-                ),
-                reason=(f"pushed {pushed} min" if same else purpose),
-            )
+        before, change = moved_change(
+            was,
+            Placement(place.technician_id, place.starts_at, place.ends_at, place.travel_minutes),
+            reason="" if was.technician_id == place.technician_id else purpose,
         )
+        baseline.append(before.to_json())
+        changes.append(change)
     for booking in moving:
         if booking.pk not in unplaced or keep_technician:
             continue

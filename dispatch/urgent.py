@@ -70,6 +70,26 @@ def movable_baseline(booking) -> BaselineBooking:
     )
 
 
+def moved_change(booking, after: Placement, reason: str = "") -> tuple[BaselineBooking, Change]:
+    """A proposal's line for a booked job it moves (a `LaneBooking`), with its baseline;
+    the reason defaults to how far it is pushed."""
+    was = movable_baseline(booking)
+    if not reason:
+        pushed = math.ceil((after.starts_at - booking.starts_at).total_seconds() / 60)
+        reason = f"pushed {pushed} min"
+    wo = booking.work_order
+    change = Change(
+        work_order=wo.pk,
+        number=wo.number,
+        summary=wo.summary,
+        action="moved",
+        before=was.place,
+        after=after,
+        reason=reason,
+    )
+    return was, change
+
+
 def _label(work_order: WorkOrder) -> str:
     return work_order.number or f"#{work_order.pk}"
 
@@ -140,26 +160,18 @@ def urgent_insertion_propose(
     ]
     baseline_bookings = []
     for planned in best.moved:
-        booking, wo = planned.booking, planned.work_order
-        was = movable_baseline(booking)
-        baseline_bookings.append(was.to_json())
-        pushed = math.ceil((planned.starts_at - booking.starts_at).total_seconds() / 60)
-        changes.append(
-            Change(
-                work_order=wo.pk,
-                number=wo.number,
-                summary=wo.summary,
-                action="moved",
-                before=was.place,
-                after=Placement(
-                    booking.technician_id,
-                    planned.starts_at,
-                    planned.starts_at + (booking.ends_at - booking.starts_at),
-                    planned.travel_minutes,
-                ),
-                reason=f"pushed {pushed} min",
-            )
+        booking = planned.booking
+        was, change = moved_change(
+            booking,
+            Placement(
+                booking.technician_id,
+                planned.starts_at,
+                planned.starts_at + (booking.ends_at - booking.starts_at),
+                planned.travel_minutes,
+            ),
         )
+        baseline_bookings.append(was.to_json())
+        changes.append(change)
     elapsed = time.monotonic() - started
     metrics = {
         "technicians": search.considered,
