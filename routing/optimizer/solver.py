@@ -27,7 +27,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 from ortools.util import optional_boolean_pb2
 
-from . import vroom_start
+from . import parallel, vroom_start
 from .decompose import solve_by_area
 from .matrices import as_array, clear_cache
 from .model import Break, Job, Number, Problem, Route, Solution, Step, Unassigned, Vehicle
@@ -91,6 +91,8 @@ class SearchOptions:
     vroom_threads: int = 2
     # VROOM stops after this share of the time budget (its own timeout).
     vroom_share: float = 0.4
+    # VROOM builds the start with SLA deadlines as hard window ends (vroom_start.py).
+    vroom_sla_as_deadline: bool = True
     # OR-Tools' iterated local search (ruin and recreate + simulated annealing acceptance)
     # instead of `metaheuristic` for the final search. With OR-Tools' defaults it returned
     # no solution on R101 and a field day, so the ruin strategies are set explicitly.
@@ -98,6 +100,10 @@ class SearchOptions:
     # Up to this many jobs, VROOM's routes compete with OR-Tools' constructions for the
     # start of the metaheuristic (above, those constructions are too slow to pay off).
     ortools_starts_up_to: int = 200
+    # Run a second member (PyVRP where the problem translates exactly, else VROOM with
+    # the whole budget) in a child process on the other core; the best under the
+    # objective wins (parallel.py). Off when a solution limit asks for reproducibility.
+    parallel_member: bool = True
 
     def describe(self) -> dict[str, object]:
         return {
@@ -115,7 +121,9 @@ class SearchOptions:
             "vroom_exploration": self.vroom_exploration,
             "vroom_threads": self.vroom_threads,
             "vroom_share": self.vroom_share,
+            "vroom_sla_as_deadline": self.vroom_sla_as_deadline,
             "ortools_starts_up_to": self.ortools_starts_up_to,
+            "parallel_member": self.parallel_member,
         }
 
 
@@ -174,6 +182,41 @@ def _solve(
                 on_progress(*exact.progress[0])
             return exact
 
+    member = None
+    if (
+        options.parallel_member
+        and options.solution_limit is None
+        and time_limit_s >= parallel.MIN_BUDGET_S
+    ):
+        kind = parallel.member_for(problem)
+        if kind is not None:
+            # The child answers a little before our own deadline, so its routes can be
+            # checked and compared in time.
+            member = parallel.launch(
+                problem, kind, time.time() + (started + time_limit_s - time.monotonic()) * 0.95
+            )
+    try:
+        return _search(
+            problem, time_limit_s, on_progress, options, member, started, reasons, allowed
+        )
+    finally:
+        if member is not None:
+            member.cancel()
+
+
+def _search(
+    problem: Problem,
+    time_limit_s: float,
+    on_progress: ProgressCallback | None,
+    options: SearchOptions,
+    member: parallel.Member | None,
+    started: float,
+    reasons: dict[int, str],
+    allowed: dict[int, list[int]],
+) -> Solution:
+    """Construction, OR-Tools search and the parallel member's answer; the best wins."""
+    scale = options.time_scale or problem.time_scale
+    modelled = [job for job in problem.jobs if job.id not in reasons]
     warm_start: dict[int, list[int]] | None = None
     constructed: Solution | None = None
     construction_log: dict[str, object] = {}
@@ -188,7 +231,11 @@ def _solve(
         budget = time_limit_s * options.vroom_share
         begun = time.monotonic()
         raw_routes = vroom_start.vroom_routes(
-            problem, options.vroom_exploration, options.vroom_threads, budget
+            problem,
+            options.vroom_exploration,
+            options.vroom_threads,
+            budget,
+            sla_as_deadline=options.vroom_sla_as_deadline,
         )
         constructed = vroom_start.checked_solution(problem, raw_routes, NO_SLOT)
         warm_start = {
@@ -261,14 +308,17 @@ def _solve(
     warm_routes = (
         _warm_routes(problem, model, warm_start, allowed) if warm_start is not None else None
     )
-    assignment, start_log = _search(model, options, deadline, warm_routes)
+    assignment, start_log = _ortools_search(model, options, deadline, warm_routes)
     solving_s = time.monotonic() - started - loading_s
 
     search_log: dict[str, object] = {
         **options.describe(),
         "time_limit_s": time_limit_s,
         "time_scale": scale,
-        "determinism": "single thread; no random seed; only the time limit varies results",
+        "determinism": (
+            "OR-Tools on one thread, no random seed; only the time limit varies results"
+            + ("" if member is None else f"; {member.kind} in a second process, seed 1")
+        ),
         "status": _status_name(routing.status()),
         "improvements": len(progress),
         "areas_s": round(areas_s, 3),
@@ -276,7 +326,11 @@ def _solve(
         "stop_reason": "time_limit",
         **construction_log,
     }
-    if assignment is None and constructed is not None:
+    member_solution = None
+    if member is not None:
+        member_solution, member_log = member.solution(problem, NO_SLOT)
+        search_log.update(member_log)
+    if assignment is None and (constructed is not None or member_solution is not None):
         assignment_solution = None
     elif assignment is None:
         return Solution(
@@ -288,9 +342,18 @@ def _solve(
         )
     else:
         assignment_solution = _extract(problem, model, assignment, reasons)
-    solution = _best_of(problem, [assignment_solution, constructed], reasons, allowed)
-    search_log["winner"] = "ortools" if solution is assignment_solution else "construction"
+    candidates = {"ortools": assignment_solution, "construction": constructed}
+    if member is not None:
+        candidates[member.kind] = member_solution
+    # On ties the first listed wins: OR-Tools, which saw SLA deadlines and pins.
+    solution = _best_of(problem, list(candidates.values()), reasons, allowed)
+    winner = next(name for name, c in candidates.items() if c is solution)
+    search_log["winner"] = winner
     search_log["objective"] = describe_key(solution_key(problem, solution))
+    if winner != "ortools":
+        progress.append((time.monotonic() - started, solution_key(problem, solution)[2]))
+        if on_progress is not None:
+            on_progress(*progress[-1])
     solution.progress = progress
     solution.loading_ms = round(loading_s * 1000)
     solution.solving_ms = round(solving_s * 1000)
@@ -723,7 +786,7 @@ def _warm_routes(
     ]
 
 
-def _search(
+def _ortools_search(
     model: _Model,
     options: SearchOptions,
     deadline: float,

@@ -53,8 +53,24 @@ def _matrix(values: Any, scale: int, round_up: bool) -> np.ndarray:
     return array.astype(np.uint32)
 
 
-def _build_input(problem: Problem, scale: int) -> tuple[Any, dict[int, Job]]:
-    """Translate `problem` for VROOM; returns the input and in-progress job per vehicle."""
+def _sla_windows(job: Job) -> list[tuple[float, float]]:
+    """The job's windows cut at its SLA deadline (service must start by it), or its own
+    windows when none would be left."""
+    if job.sla_deadline is None:
+        return list(job.time_windows)
+    windows = job.time_windows or [(0, job.sla_deadline)]
+    cut = [(a, min(b, job.sla_deadline)) for a, b in windows if a <= job.sla_deadline]
+    return cut or list(job.time_windows)
+
+
+def _build_input(
+    problem: Problem, scale: int, sla_as_deadline: bool = False
+) -> tuple[Any, dict[int, Job]]:
+    """Translate `problem` for VROOM; returns the input and in-progress job per vehicle.
+
+    With `sla_as_deadline`, SLA deadlines become hard ends of the jobs' windows: VROOM
+    then builds routes that are on time, leaving out what cannot be (OR-Tools puts those
+    back, late). Without it, VROOM ignores SLA deadlines and minimises travel."""
     instance = vroom.Input()
     instance.set_durations_matrix("car", _matrix(problem.durations, scale, round_up=True))
     cost_models = {(v.per_hour, v.per_km) for v in problem.vehicles}
@@ -101,7 +117,8 @@ def _build_input(problem: Problem, scale: int) -> tuple[Any, dict[int, Job]]:
             ]
         else:
             windows = [
-                vroom.TimeWindow(_up(a, scale), _down(b, scale)) for a, b in job.time_windows
+                vroom.TimeWindow(_up(a, scale), _down(b, scale))
+                for a, b in (_sla_windows(job) if sla_as_deadline else job.time_windows)
             ]
         delivery = list(job.delivery) + [0] * (size - len(job.delivery))
         instance.add_job(
@@ -177,11 +194,15 @@ def _break(brk: Break, scale: int) -> Any:
 
 
 def vroom_routes(
-    problem: Problem, exploration: int, threads: int, timeout_s: float | None
+    problem: Problem,
+    exploration: int,
+    threads: int,
+    timeout_s: float | None,
+    sla_as_deadline: bool = False,
 ) -> dict[int, list[tuple[str, int, float]]]:
     """Raw VROOM routes: vehicle id -> [(step type, id, service start in problem units)]."""
     scale = problem.time_scale
-    instance, in_progress = _build_input(problem, scale)
+    instance, in_progress = _build_input(problem, scale, sla_as_deadline)
     timeout = dt.timedelta(seconds=timeout_s) if timeout_s is not None else None
     result = instance.solve(exploration_level=exploration, nb_threads=threads, timeout=timeout)
     routes: dict[int, list[tuple[str, int, float]]] = {}

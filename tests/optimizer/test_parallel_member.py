@@ -1,0 +1,180 @@
+"""The second portfolio member (routing/optimizer/parallel.py): PyVRP where the problem
+translates exactly, VROOM otherwise, in a child process; and VROOM's SLA-aware start.
+
+Whatever the member returns is rescheduled and checked with our model, and only wins
+when it is better under the lexicographic objective.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from routing.optimizer import check, parse_problem, solution_to_json, solve
+from routing.optimizer.objective import solution_key
+from routing.optimizer.parallel import Member, launch, member_for
+from routing.optimizer.pyvrp_member import pyvrp_routes, unsupported_reason
+from routing.optimizer.solomon import read_solomon
+from routing.optimizer.solver import SearchOptions
+from routing.optimizer.vroom_start import checked_solution, vroom_routes
+
+from .helpers import job_ids, make_problem, route_of
+
+SOLOMON = Path("/work/shared/benchmarks/solomon")
+
+
+def _plain_problem(**vehicle_extra) -> dict:
+    """Two vehicles, six jobs on a line; only vehicle 2 has skill 1."""
+    return make_problem(
+        [0, 10, 20, 30, 40, 50, 60],
+        jobs=[
+            {"id": 1, "location_index": 1, "service": 5, "skills": [1]},
+            {"id": 2, "location_index": 2, "service": 5},
+            {"id": 3, "location_index": 3, "service": 5, "time_windows": [[0, 200]]},
+            {"id": 4, "location_index": 4, "service": 5},
+            {"id": 5, "location_index": 5, "service": 5, "skills": [1]},
+            {"id": 6, "location_index": 6, "service": 5},
+        ],
+        vehicles=[
+            {"id": 1, "start_index": 0, "end_index": 0, "time_window": [0, 1000], **vehicle_extra},
+            {
+                "id": 2,
+                "start_index": 0,
+                "end_index": 0,
+                "skills": [1],
+                "time_window": [0, 1000],
+                **vehicle_extra,
+            },
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("vehicle_extra", "reason"),
+    [
+        ({}, None),
+        ({"fieldops": {"max_working_time": 1000}}, None),  # as long as the shift: redundant
+        ({"fieldops": {"max_working_time": 100}}, "a binding max_working_time"),
+        ({"breaks": [{"id": 1, "time_windows": [[100, 200]], "service": 30}]}, "breaks"),
+        ({"max_tasks": 3}, "max_travel_time or max_tasks"),
+    ],
+)
+def test_pyvrp_gets_only_problems_it_can_express_exactly(vehicle_extra, reason) -> None:
+    problem = parse_problem(_plain_problem(**vehicle_extra))
+    assert unsupported_reason(problem) == reason
+    assert member_for(problem) == ("pyvrp" if reason is None else "vroom")
+
+
+def test_pins_and_open_routes_go_to_vroom() -> None:
+    pinned = _plain_problem()
+    pinned["jobs"][1]["fieldops"] = {"pinned_vehicle": 1}
+    assert unsupported_reason(parse_problem(pinned)) == "pinned or underway jobs"
+    open_route = _plain_problem()
+    del open_route["vehicles"][0]["end_index"]
+    assert unsupported_reason(parse_problem(open_route)) == "open routes"
+
+
+def test_pyvrp_routes_respect_skills_and_pass_the_checker() -> None:
+    problem = parse_problem(_plain_problem())
+    raw = pyvrp_routes(problem, 0.3)
+    solution = checked_solution(problem, raw, "left out")
+    assert not solution.unassigned
+    assert check(problem, solution_to_json(solution, problem)) == []
+    skilled = [step.id for r in solution.routes if r.vehicle == 2 for step in r.steps]
+    assert {1, 5} <= set(skilled)
+
+
+def test_pyvrp_serves_the_emergency_when_only_one_side_fits() -> None:
+    # One vehicle with 100 s: either the emergency far away (priority 100) or the two
+    # near low-priority jobs fit, not both. Prizes make PyVRP rank like our objective.
+    data = make_problem(
+        [0, 10, 12, 45],
+        jobs=[
+            {"id": 1, "location_index": 1, "service": 20, "priority": 10},
+            {"id": 2, "location_index": 2, "service": 20, "priority": 10},
+            {"id": 3, "location_index": 3, "service": 5, "priority": 100},
+        ],
+        vehicles=[{"id": 1, "start_index": 0, "end_index": 0, "time_window": [0, 100]}],
+    )
+    problem = parse_problem(data)
+    solution = checked_solution(problem, pyvrp_routes(problem, 0.3), "left out")
+    assert [s.id for r in solution.routes for s in r.steps if s.type == "job"] == [3]
+
+
+def test_solve_runs_pyvrp_beside_ortools_and_keeps_the_best() -> None:
+    problem = read_solomon(SOLOMON / "R101.txt")
+    started = time.monotonic()
+    solution = solve(problem, 3.0)
+    elapsed = time.monotonic() - started
+    log = solution.search_log
+    assert log["member"] == "pyvrp"
+    assert log["member_routes_kept"] == log["member_routes"] > 0
+    assert log["winner"] in ("ortools", "construction", "pyvrp")
+    assert check(problem, solution_to_json(solution, problem)) == []
+    assert not solution.unassigned
+    assert elapsed < 3.0 + 1.5  # the member answers before the deadline
+
+
+def test_no_member_when_asked_for_a_reproducible_run() -> None:
+    problem = read_solomon(SOLOMON / "C101.txt")
+    solution = solve(problem, 2.0, options=SearchOptions(solution_limit=50))
+    assert "member" not in solution.search_log
+
+
+def test_a_failing_member_is_ignored_and_logged(tmp_path) -> None:
+    problem = parse_problem(_plain_problem())
+    leftover = tmp_path / "input.pickle"
+    leftover.write_bytes(b"")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.exit('member crashed: out of memory')"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    member = Member("pyvrp", process, time.time() + 2, str(leftover), time.time())
+    solution, log = member.solution(problem, "left out")
+    assert solution is None
+    assert log["member_error"] == "member crashed: out of memory"
+    assert not leftover.exists()
+
+
+def test_a_member_past_its_deadline_is_killed() -> None:
+    problem = parse_problem(_plain_problem())
+    member = launch(problem, "pyvrp", time.time() + 0.5)
+    member.process.kill()  # stands for a child that hangs: no answer comes
+    member.process.wait()
+    hanging = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    member.process = hanging
+    member.deadline = time.time() - 5  # already late: the grace period alone is waited
+    started = time.monotonic()
+    solution, log = member.solution(problem, "left out")
+    assert solution is None and log["member_error"] == "overran its deadline"
+    assert time.monotonic() - started < 3
+    assert hanging.poll() is not None
+
+
+def test_vroom_start_with_sla_deadlines_is_on_time() -> None:
+    # Jobs at 10 (deadline 15) and 50 (no deadline), and a third at 60 whose window opens
+    # early: VROOM alone minimises travel and may go out to 60 first; with the deadline
+    # as a window end the route visits 10 in time.
+    data = make_problem(
+        [0, 10, 50, 60],
+        jobs=[
+            {"id": 1, "location_index": 1, "service": 5, "fieldops": {"sla_deadline": 15}},
+            {"id": 2, "location_index": 2, "service": 5},
+            {"id": 3, "location_index": 3, "service": 5, "time_windows": [[0, 70]]},
+        ],
+        vehicles=[{"id": 1, "start_index": 0, "end_index": 0, "time_window": [0, 500]}],
+    )
+    problem = parse_problem(data)
+    raw = vroom_routes(problem, 5, 1, None, sla_as_deadline=True)
+    start = checked_solution(problem, raw, "left out")
+    late = sum(r.sla_lateness for r in start.routes)
+    assert late == 0
+    assert next(s.id for r in start.routes for s in r.steps if s.type == "job") == 1
+    solved = solve(problem, 1.0, options=SearchOptions(exact_up_to=0))
+    assert solution_key(problem, solved)[2] <= solution_key(problem, start)[2]
+    assert job_ids(route_of(solution_to_json(solved, problem), 1))[0] == 1
