@@ -9,8 +9,11 @@ has. A problem is handed to it only when nothing would be lost in translation
 - no breaks, pins, pinned starts or jobs underway;
 - at most one time window per job;
 - every vehicle starts and ends at a location (no open routes);
-- no `max_travel_time` or `max_tasks`; `max_working_time` only when the shift makes it
-  redundant (working time never exceeds the shift's length).
+- no `max_travel_time` or `max_tasks`.
+
+`max_working_time` (travel + service) becomes PyVRP's `shift_duration`, which also counts
+waiting: stricter than our rule, so what PyVRP returns stays feasible for us; where
+waiting matters the OR-Tools member will do better, and the better one wins.
 
 What PyVRP does not see is still judged: skills become routing profiles whose arcs into
 a job the vehicle may not serve cost more than any route, SLA deadlines are left out of
@@ -62,18 +65,9 @@ def unsupported_reason(problem: Problem) -> str | None:
             return "open routes"
         if vehicle.max_travel_time is not None or vehicle.max_tasks is not None:
             return "max_travel_time or max_tasks"
-        if vehicle.max_working_time is not None and not _redundant_working_cap(vehicle):
-            return "a binding max_working_time"
     if prizes(problem) is None:
         return "priorities too large for PyVRP's integers"
     return None
-
-
-def _redundant_working_cap(vehicle: Vehicle) -> bool:
-    if vehicle.time_window is None:
-        return False
-    start, end = vehicle.time_window
-    return vehicle.max_working_time >= end - start
 
 
 def _scaled(values: Any, scale: int, round_up: bool) -> np.ndarray:
@@ -96,6 +90,7 @@ def _vehicle_groups(problem: Problem) -> Iterator[list[Vehicle]]:
             vehicle.fixed_cost,
             vehicle.per_hour,
             vehicle.per_km,
+            vehicle.max_working_time,
         )
         groups.setdefault(key, []).append(vehicle)
     yield from groups.values()
@@ -170,6 +165,11 @@ def _build(problem: Problem, prizes: list[int]) -> tuple[Any, list[list[Vehicle]
                 tw_late=(
                     int(np.floor(shift_end * scale + 1e-6))
                     if shift_end is not None
+                    else pyvrp.constants.MAX_VALUE
+                ),
+                shift_duration=(
+                    int(np.floor(first.max_working_time * scale + 1e-6))
+                    if first.max_working_time is not None
                     else pyvrp.constants.MAX_VALUE
                 ),
                 unit_distance_cost=1,

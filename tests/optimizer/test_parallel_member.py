@@ -57,8 +57,7 @@ def _plain_problem(**vehicle_extra) -> dict:
     ("vehicle_extra", "reason"),
     [
         ({}, None),
-        ({"fieldops": {"max_working_time": 1000}}, None),  # as long as the shift: redundant
-        ({"fieldops": {"max_working_time": 100}}, "a binding max_working_time"),
+        ({"fieldops": {"max_working_time": 100}}, None),  # as PyVRP's shift_duration
         ({"breaks": [{"id": 1, "time_windows": [[100, 200]], "service": 30}]}, "breaks"),
         ({"max_tasks": 3}, "max_travel_time or max_tasks"),
     ],
@@ -86,6 +85,18 @@ def test_pyvrp_routes_respect_skills_and_pass_the_checker() -> None:
     assert check(problem, solution_to_json(solution, problem)) == []
     skilled = [step.id for r in solution.routes if r.vehicle == 2 for step in r.steps]
     assert {1, 5} <= set(skilled)
+
+
+def test_pyvrp_keeps_the_working_time_cap() -> None:
+    # 6 jobs x 5 s of service and a 120 s round trip to the farthest: a cap of 80 s per
+    # technician cannot hold all on one route.
+    problem = parse_problem(_plain_problem(fieldops={"max_working_time": 80}))
+    solution = checked_solution(problem, pyvrp_routes(problem, 0.3), "left out")
+    assert solution.routes
+    violations = check(problem, solution_to_json(solution, problem))
+    assert [v for v in violations if v.kind != "missing_job"] == []
+    for route in solution.routes:
+        assert route.duration + route.service <= 80
 
 
 def test_pyvrp_serves_the_emergency_when_only_one_side_fits() -> None:
