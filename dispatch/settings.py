@@ -222,6 +222,10 @@ if SLA_AT_RISK_FRACTION >= 1:
 TRAVEL_ROAD_FACTOR = env_float("TRAVEL_ROAD_FACTOR", 1.3, minimum=1.0)
 TRAVEL_SPEED_KMH = env_float("TRAVEL_SPEED_KMH", 40.0, minimum=1.0)
 OSRM_URL = env_str("OSRM_URL", "")
+# The optimizer runs a second portfolio member (PyVRP or VROOM) in a child process on
+# another core. Turn it off where every core is already given to a Celery worker
+# process (each plan run then uses one core).
+OPTIMIZER_PARALLEL = env_bool("OPTIMIZER_PARALLEL", True)
 GEOCODER_DOMAIN = env_str("GEOCODER_DOMAIN", "")  # empty: geocoding is off, nothing goes online
 GEOCODER_SCHEME = env_str("GEOCODER_SCHEME", "https")
 if GEOCODER_SCHEME not in {"http", "https"}:

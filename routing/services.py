@@ -22,7 +22,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from routing.models import PlanRun
-from routing.optimizer import ProblemError, parse_problem, solution_to_json, solve
+from routing.optimizer import (
+    ProblemError,
+    SearchOptions,
+    parse_problem,
+    solution_to_json,
+    solve,
+)
 from routing.problem import BuiltProblem, attach_matrices
 from routing.proposal import build_proposal
 from routing.travel import TravelError, matrix_provider
@@ -183,7 +189,12 @@ def plan_run_execute(*, run_id: int) -> str:
             PlanRun.objects.filter(pk=run_id).update(problem=problem_dict)
         problem = parse_problem(problem_dict)
         progress = _ProgressWriter(run_id)
-        solution = solve(problem, time_limit_s=float(run.time_limit_s), on_progress=progress)
+        solution = solve(
+            problem,
+            time_limit_s=float(run.time_limit_s),
+            on_progress=progress,
+            options=SearchOptions(parallel_member=settings.OPTIMIZER_PARALLEL),
+        )
         progress.flush()
         payload = solution_to_json(solution, problem)
         if payload.get("code", 0) != 0:

@@ -27,6 +27,7 @@ optimises the same lexicographic order: served priority, then jobs, then cost.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,15 +35,12 @@ import numpy as np
 
 from .model import Problem, Vehicle
 from .objective import drop_penalties
+from .vroom_start import RawRoutes
 
 try:  # pinned dependency; the solver still works without it.
     import pyvrp
-    from pyvrp.stop import MaxRuntime
 except ImportError:  # pragma: no cover - exercised only in stripped installs
     pyvrp = None
-
-# Routes are (step type, id, service start) per vehicle id, as vroom_start returns them.
-RawRoutes = dict[int, list[tuple[str, int, float]]]
 
 
 def available() -> bool:
@@ -58,6 +56,8 @@ def unsupported_reason(problem: Problem) -> str | None:
             return "pinned or underway jobs"
         if len(job.time_windows) > 1:
             return "several time windows on a job"
+        if job.time_windows and _narrow(job.time_windows[0], problem.time_scale):
+            return "a window narrower than the time grid"
     for vehicle in problem.vehicles:
         if vehicle.breaks:
             return "breaks"
@@ -65,9 +65,24 @@ def unsupported_reason(problem: Problem) -> str | None:
             return "open routes"
         if vehicle.max_travel_time is not None or vehicle.max_tasks is not None:
             return "max_travel_time or max_tasks"
+        if vehicle.time_window is not None and _narrow(vehicle.time_window, problem.time_scale):
+            return "a window narrower than the time grid"
     if prizes(problem) is None:
-        return "priorities too large for PyVRP's integers"
+        return "priorities or times too large for PyVRP's integers"
     return None
+
+
+def _early(value: float, scale: int) -> int:
+    return int(np.ceil(value * scale - 1e-6))
+
+
+def _late(value: float, scale: int) -> int:
+    return int(np.floor(value * scale + 1e-6))
+
+
+def _narrow(window: tuple[float, float], scale: int) -> bool:
+    """Rounding inwards (early up, late down) would leave nothing of the window."""
+    return _early(window[0], scale) > _late(window[1], scale)
 
 
 def _scaled(values: Any, scale: int, round_up: bool) -> np.ndarray:
@@ -96,7 +111,7 @@ def _vehicle_groups(problem: Problem) -> Iterator[list[Vehicle]]:
     yield from groups.values()
 
 
-def _build(problem: Problem, prizes: list[int]) -> tuple[Any, list[list[Vehicle]]]:
+def _build(problem: Problem, job_prizes: list[int]) -> tuple[Any, list[list[Vehicle]]]:
     scale = problem.time_scale
     # PyVRP separates depots (first) and clients; each gets its own location row, so a
     # job sharing a vehicle's address is still a separate client.
@@ -112,7 +127,7 @@ def _build(problem: Problem, prizes: list[int]) -> tuple[Any, list[list[Vehicle]
     skill_sets = sorted({g[0].skills for g in groups}, key=sorted)
     # An arc into a job the vehicle may not serve costs more than any job's prize, and a
     # prize exceeds any route's travel: leaving the job out is always cheaper.
-    forbidden = min(pyvrp.constants.MAX_VALUE, 2 * max(prizes, default=0) + 1)
+    forbidden = 2 * max(job_prizes, default=0) + 1
     profiles: dict[tuple, int] = {}
     distance_matrices: list[np.ndarray] = []
     duration_matrices: list[np.ndarray] = []
@@ -140,13 +155,9 @@ def _build(problem: Problem, prizes: list[int]) -> tuple[Any, list[list[Vehicle]
                 location=len(depot_rows) + position,
                 delivery=delivery,
                 service_duration=int(_scaled(job.service, scale, round_up=True)),
-                tw_early=int(_scaled(early, scale, round_up=True)),
-                tw_late=(
-                    int(np.floor(late * scale + 1e-6))
-                    if late is not None
-                    else pyvrp.constants.MAX_VALUE
-                ),
-                prize=prizes[position],
+                tw_early=_early(early, scale),
+                tw_late=_late(late, scale) if late is not None else pyvrp.constants.MAX_VALUE,
+                prize=job_prizes[position],
                 required=False,
             )
         )
@@ -161,14 +172,12 @@ def _build(problem: Problem, prizes: list[int]) -> tuple[Any, list[list[Vehicle]
                 start_depot=depot_of[first.start_index],
                 end_depot=depot_of[first.end_index],
                 fixed_cost=first.fixed_cost * scale,
-                tw_early=int(_scaled(shift_start, scale, round_up=True)),
+                tw_early=_early(shift_start, scale),
                 tw_late=(
-                    int(np.floor(shift_end * scale + 1e-6))
-                    if shift_end is not None
-                    else pyvrp.constants.MAX_VALUE
+                    _late(shift_end, scale) if shift_end is not None else pyvrp.constants.MAX_VALUE
                 ),
                 shift_duration=(
-                    int(np.floor(first.max_working_time * scale + 1e-6))
+                    _late(first.max_working_time, scale)
                     if first.max_working_time is not None
                     else pyvrp.constants.MAX_VALUE
                 ),
@@ -216,21 +225,53 @@ def prizes(problem: Problem) -> list[int] | None:
         len(problem.jobs), max((j.priority for j in problem.jobs), default=0), travel_bound, 0
     )
     values = [penalties.of(job.priority) for job in problem.jobs]
-    # PyVRP bounds each value (sums are int64: 1,000 jobs at this bound still fit).
-    if not penalties.strict or max(values, default=0) > pyvrp.constants.MAX_VALUE:
+    # PyVRP bounds each value (sums are int64: 1,000 jobs at this bound still fit); the
+    # forbidden arcs of `_build` cost twice the largest prize.
+    ceiling = 2 * max(values, default=0) + 1
+    if not penalties.strict or ceiling > pyvrp.constants.MAX_VALUE:
+        return None
+    # The penalty per unit of lateness or overload is up to `ceiling` (pyvrp_routes):
+    # times the worst possible violation it must stay inside int64.
+    durations = np.asarray(problem.durations, dtype=np.float64)
+    ends = [b for j in problem.jobs for _, b in j.time_windows] + [
+        v.time_window[1] for v in problem.vehicles if v.time_window is not None
+    ]
+    worst_time = scale * (
+        sum(j.service for j in problem.jobs)
+        + (len(problem.jobs) + len(problem.vehicles)) * float(durations.max(initial=0))
+        + max(ends, default=0)
+    )
+    worst_load = sum(sum(j.delivery) for j in problem.jobs)
+    if ceiling * (worst_time + worst_load + 1) >= 2**62:
         return None
     return values
 
 
-def pyvrp_routes(problem: Problem, time_limit_s: float, seed: int = 1) -> RawRoutes:
-    """PyVRP's best routes within `time_limit_s`: vehicle id -> [("job", id, 0.0)]
-    (our schedule is recomputed from the order). Call only when `unsupported_reason`
-    is None and `prizes` is not."""
+class _Deadline:
+    """PyVRP stopping criterion on the wall clock: its own MaxRuntime starts counting
+    only once the search loop runs, after the data, neighbourhoods and first descent
+    (about half a second on 1,000 jobs)."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def __call__(self, best_cost: float) -> bool:
+        return time.time() >= self.deadline
+
+
+def pyvrp_routes(problem: Problem, deadline: float, seed: int = 1) -> RawRoutes:
+    """PyVRP's best routes found by `deadline` (time.time()): vehicle id ->
+    [("job", id, 0.0)] (our schedule is recomputed from the order). Call only when
+    `unsupported_reason` is None."""
     values = prizes(problem)
     assert values is not None
     data, groups = _build(problem, values)
+    # Serving one more job is worth up to its prize: a unit of lateness or overload must
+    # cost more, or the search settles on infeasible routes (PyVRP's default ceiling is
+    # 1e5 per unit, below our prizes).
+    params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=2.0 * max(values) + 1))
     result = pyvrp.solve(
-        data, stop=MaxRuntime(max(0.01, time_limit_s)), seed=seed, collect_stats=False
+        data, stop=_Deadline(deadline), seed=seed, collect_stats=False, params=params
     )
     routes: RawRoutes = {}
     used = [0] * len(groups)

@@ -183,18 +183,15 @@ def _solve(
             return exact
 
     member = None
+    remaining = started + time_limit_s - time.monotonic()
     if (
         options.parallel_member
         and options.solution_limit is None
-        and time_limit_s >= parallel.MIN_BUDGET_S
+        and remaining >= parallel.MIN_BUDGET_S
     ):
         kind = parallel.member_for(problem)
         if kind is not None:
-            # The child answers a little before our own deadline, so its routes can be
-            # checked and compared in time.
-            member = parallel.launch(
-                problem, kind, time.time() + (started + time_limit_s - time.monotonic()) * 0.95
-            )
+            member = parallel.launch(problem, kind, parallel.answer_deadline(remaining))
     try:
         return _search(
             problem, time_limit_s, on_progress, options, member, started, reasons, allowed
@@ -233,7 +230,8 @@ def _search(
         raw_routes = vroom_start.vroom_routes(
             problem,
             options.vroom_exploration,
-            options.vroom_threads,
+            # The member has the other core.
+            1 if member is not None else options.vroom_threads,
             budget,
             sla_as_deadline=options.vroom_sla_as_deadline,
         )
@@ -255,7 +253,11 @@ def _search(
         and len(problem.vehicles) >= 2 * options.vehicles_per_area
     ):
         area_options = replace(
-            options, decompose_above=None, log_search=False, construction="ortools"
+            options,
+            decompose_above=None,
+            log_search=False,
+            construction="ortools",
+            parallel_member=False,
         )
 
         def solve_area(area: Problem, limit: float) -> dict[int, list[int]]:
@@ -328,8 +330,13 @@ def _search(
     }
     member_solution = None
     if member is not None:
-        member_solution, member_log = member.solution(problem, NO_SLOT)
+        # Wait for the member no longer than our own time allows.
+        time_left = started + time_limit_s - time.monotonic()
+        wait_until = time.time() + time_left + parallel.GRACE_S
+        member_solution, member_log = member.solution(problem, NO_SLOT, wait_until)
         search_log.update(member_log)
+    if constructed is not None and not constructed.routes:
+        constructed = None  # nothing of VROOM's passed our checker: not a plan
     if assignment is None and (constructed is not None or member_solution is not None):
         assignment_solution = None
     elif assignment is None:

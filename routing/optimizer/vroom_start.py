@@ -31,6 +31,10 @@ try:  # pyvroom is a pinned dependency; the solver still works without it.
 except ImportError:  # pragma: no cover - exercised only in stripped installs
     vroom = None
 
+# Raw routes of a construction: vehicle id -> [(step type, id, service start)], in the
+# problem's units; `checked_solution` turns them into our schedule.
+RawRoutes = dict[int, list[tuple[str, int, float]]]
+
 # Skills used to express pins: far above any skill number a caller would use.
 PIN_SKILL_BASE = 2**31
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ def test_pins_and_open_routes_go_to_vroom() -> None:
 
 def test_pyvrp_routes_respect_skills_and_pass_the_checker() -> None:
     problem = parse_problem(_plain_problem())
-    raw = pyvrp_routes(problem, 0.3)
+    raw = pyvrp_routes(problem, time.time() + 0.3)
     solution = checked_solution(problem, raw, "left out")
     assert not solution.unassigned
     assert check(problem, solution_to_json(solution, problem)) == []
@@ -91,7 +92,7 @@ def test_pyvrp_keeps_the_working_time_cap() -> None:
     # 6 jobs x 5 s of service and a 120 s round trip to the farthest: a cap of 80 s per
     # technician cannot hold all on one route.
     problem = parse_problem(_plain_problem(fieldops={"max_working_time": 80}))
-    solution = checked_solution(problem, pyvrp_routes(problem, 0.3), "left out")
+    solution = checked_solution(problem, pyvrp_routes(problem, time.time() + 0.3), "left out")
     assert solution.routes
     violations = check(problem, solution_to_json(solution, problem))
     assert [v for v in violations if v.kind != "missing_job"] == []
@@ -112,7 +113,7 @@ def test_pyvrp_serves_the_emergency_when_only_one_side_fits() -> None:
         vehicles=[{"id": 1, "start_index": 0, "end_index": 0, "time_window": [0, 100]}],
     )
     problem = parse_problem(data)
-    solution = checked_solution(problem, pyvrp_routes(problem, 0.3), "left out")
+    solution = checked_solution(problem, pyvrp_routes(problem, time.time() + 0.3), "left out")
     assert [s.id for r in solution.routes for s in r.steps if s.type == "job"] == [3]
 
 
@@ -136,35 +137,100 @@ def test_no_member_when_asked_for_a_reproducible_run() -> None:
     assert "member" not in solution.search_log
 
 
-def test_a_failing_member_is_ignored_and_logged(tmp_path) -> None:
+def test_a_failing_member_is_ignored_and_logged() -> None:
     problem = parse_problem(_plain_problem())
-    leftover = tmp_path / "input.pickle"
-    leftover.write_bytes(b"")
     process = subprocess.Popen(
         [sys.executable, "-c", "import sys; sys.exit('member crashed: out of memory')"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    member = Member("pyvrp", process, time.time() + 2, str(leftover), time.time())
-    solution, log = member.solution(problem, "left out")
+    member = Member("pyvrp", process, time.time() + 2)
+    solution, log = member.solution(problem, "left out", time.time() + 2)
     assert solution is None
     assert log["member_error"] == "member crashed: out of memory"
-    assert not leftover.exists()
 
 
-def test_a_member_past_its_deadline_is_killed() -> None:
+def test_a_member_answering_garbage_is_ignored() -> None:
     problem = parse_problem(_plain_problem())
-    member = launch(problem, "pyvrp", time.time() + 0.5)
-    member.process.kill()  # stands for a child that hangs: no answer comes
-    member.process.wait()
-    hanging = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    member.process = hanging
-    member.deadline = time.time() - 5  # already late: the grace period alone is waited
+    process = subprocess.Popen(
+        [sys.executable, "-c", "print('not a pickle')"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    member = Member("vroom", process, time.time() + 2)
+    solution, log = member.solution(problem, "left out", time.time() + 2)
+    assert solution is None
+    assert log["member_error"].startswith("UnpicklingError")
+
+
+def test_a_member_still_running_at_the_deadline_is_killed() -> None:
+    problem = parse_problem(_plain_problem())
+    hanging = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    member = Member("pyvrp", hanging, time.time())
     started = time.monotonic()
-    solution, log = member.solution(problem, "left out")
-    assert solution is None and log["member_error"] == "overran its deadline"
-    assert time.monotonic() - started < 3
+    solution, log = member.solution(problem, "left out", time.time() + 0.3)
+    assert solution is None and log["member_error"] == "still running at the deadline"
+    assert time.monotonic() - started < 2
     assert hanging.poll() is not None
+
+
+def test_a_member_that_cannot_start_is_logged(monkeypatch) -> None:
+    problem = parse_problem(_plain_problem())
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    member = launch(problem, "pyvrp", time.time() + 1)
+    solution, log = member.solution(problem, "left out", time.time() + 1)
+    assert solution is None and log["member_error"].startswith("could not start")
+    assert not Path(member.input_path).exists()
+
+
+def test_the_child_deletes_its_input_and_answers_by_its_deadline() -> None:
+    problem = parse_problem(_plain_problem())
+    member = launch(problem, "pyvrp", time.time() + 1.0)
+    solution, log = member.solution(problem, "left out", time.time() + 3.0)
+    assert solution is not None and log["member_routes_kept"] >= 1
+    assert log["member_s"] < 2.0
+    assert not Path(member.input_path).exists()
+
+
+def test_pyvrp_stays_feasible_on_an_oversubscribed_day() -> None:
+    # 40 jobs of 30 s with priorities, two vehicles of 300 s: most cannot be served.
+    # PyVRP's default penalty ceiling is below our prizes; without raising it the
+    # search settled on routes that break windows (none passed the checker).
+    positions = [0] + [(7 * i) % 50 + 1 for i in range(1, 41)]
+    data = make_problem(
+        positions,
+        jobs=[
+            {
+                "id": i,
+                "location_index": i,
+                "service": 30,
+                "priority": (13 * i) % 60,
+                "time_windows": [[(11 * i) % 200, (11 * i) % 200 + 80]],
+            }
+            for i in range(1, 41)
+        ],
+        vehicles=[
+            {"id": v, "start_index": 0, "end_index": 0, "time_window": [0, 300]} for v in (1, 2)
+        ],
+    )
+    problem = parse_problem(data)
+    raw = pyvrp_routes(problem, time.time() + 0.5)
+    solution = checked_solution(problem, raw, "left out")
+    assert len(solution.routes) == len(raw) == 2  # every route passed the checker
+    assert sum(len(r.steps) for r in solution.routes) > 0
+
+
+def test_a_window_finer_than_the_time_grid_goes_to_vroom() -> None:
+    data = _plain_problem()
+    data["jobs"][1]["time_windows"] = [[100, 100]]
+    assert unsupported_reason(parse_problem(data)) is None  # one instant fits the grid
+    problem = parse_problem(data)
+    problem.jobs[1] = replace(problem.jobs[1], time_windows=[(100.2, 100.7)])
+    assert unsupported_reason(problem) == "a window narrower than the time grid"
 
 
 def test_vroom_start_with_sla_deadlines_is_on_time() -> None:
