@@ -137,14 +137,17 @@ def test_no_member_when_asked_for_a_reproducible_run() -> None:
     assert "member" not in solution.search_log
 
 
+def _member_running(code: str, kind: str = "pyvrp") -> Member:
+    """A member whose child runs `code` instead of a solver."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    return Member(kind, process, time.time() + 2)
+
+
 def test_a_failing_member_is_ignored_and_logged() -> None:
     problem = parse_problem(_plain_problem())
-    process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; sys.exit('member crashed: out of memory')"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    member = Member("pyvrp", process, time.time() + 2)
+    member = _member_running("import sys; sys.exit('member crashed: out of memory')")
     solution, log = member.solution(problem, "left out", time.time() + 2)
     assert solution is None
     assert log["member_error"] == "member crashed: out of memory"
@@ -152,12 +155,7 @@ def test_a_failing_member_is_ignored_and_logged() -> None:
 
 def test_a_member_answering_garbage_is_ignored() -> None:
     problem = parse_problem(_plain_problem())
-    process = subprocess.Popen(
-        [sys.executable, "-c", "print('not a pickle')"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    member = Member("vroom", process, time.time() + 2)
+    member = _member_running("print('not a pickle')", kind="vroom")
     solution, log = member.solution(problem, "left out", time.time() + 2)
     assert solution is None
     assert log["member_error"].startswith("UnpicklingError")
@@ -165,12 +163,8 @@ def test_a_member_answering_garbage_is_ignored() -> None:
 
 def test_a_member_still_running_at_the_deadline_is_killed() -> None:
     problem = parse_problem(_plain_problem())
-    hanging = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(30)"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    member = Member("pyvrp", hanging, time.time())
+    member = _member_running("import time; time.sleep(30)")
+    hanging = member.process
     started = time.monotonic()
     solution, log = member.solution(problem, "left out", time.time() + 0.3)
     assert solution is None and log["member_error"] == "still running at the deadline"
