@@ -4,6 +4,7 @@ pruned; the map shows the age; the ranking and the ETA plan from a fresh positio
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -176,3 +177,84 @@ def test_on_my_way_text_carries_the_eta_from_the_phones_position(client):
     arrival, _ = next_visit_eta(tech)
     # From 41.80,-87.60 to 41.95,-87.70 is a long drive: later than the planned start.
     assert text.eta_at == arrival > Booking.objects.get(work_order=job).starts_at
+
+
+# The hot path: every phone on shift posts once a minute ------------------------------
+
+# Session, login, the technician with the login's roles (one query); then the
+# transaction (a savepoint here, BEGIN and COMMIT in production): the conditional
+# UPDATE, the trail, today's bookings, and whether the visit already holds this ETA.
+POSITION_POST_QUERIES = 9
+# An ETA the visit does not hold yet is decided again, here with a delay text queued:
+# the visit's upsert, its texts locked, consent, template, rate limit, the outbox row.
+POSITION_POST_QUERIES_ETA_MOVED = 16
+
+
+def _morning():
+    from tests.notifications.conftest import local
+
+    return time_machine.travel(local(0, 10), tick=True)
+
+
+@pytest.mark.parametrize("others", [0, 3])
+def test_a_position_post_costs_a_fixed_number_of_queries(client, django_assert_num_queries, others):
+    with _morning():
+        tech = phone_technician()
+        # The drive is short and the job an hour away: the planned start holds.
+        booked_job(tech, hours_from_now=1, latitude=41.881, longitude=-87.631)
+        for index in range(others):
+            booked_job(tech, hours_from_now=3 + index * 1.5)
+            booked_job(phone_technician(), hours_from_now=1)
+        client.force_login(tech.user)
+        with django_assert_num_queries(POSITION_POST_QUERIES):
+            answer = post(client, **CHICAGO_LOOP)
+        assert answer.status_code == 200 and answer.json()["eta"] is not None
+
+
+def test_a_position_that_moves_the_eta_still_texts_the_delay(
+    client, django_assert_num_queries, settings
+):
+    from notifications.models import OutboundMessage, Visit
+
+    settings.POSITION_MIN_INTERVAL_S = 10
+    with _morning() as traveller:
+        tech = phone_technician()
+        # ~19 km north of the Loop, planned to start in six minutes.
+        job = booked_job(tech, hours_from_now=0.1, latitude=42.05, longitude=-87.68)
+        booked = OutboundMessage.objects.get(work_order=job, kind="booked")
+        OutboundMessage.objects.filter(pk=booked.pk).update(
+            status=OutboundMessage.Status.SENT, provider_sid="SM1"
+        )
+        client.force_login(tech.user)
+        with django_assert_num_queries(POSITION_POST_QUERIES_ETA_MOVED):
+            answer = post(client, **CHICAGO_LOOP)
+        assert answer.status_code == 200
+        (delay,) = OutboundMessage.objects.filter(work_order=job, kind="delay")
+        arrival = answer.json()["eta"][0]
+        assert delay.eta_at.isoformat() == arrival and delay.cause.startswith("ETA from")
+        assert Visit.objects.get(work_order=job).starts_at == delay.eta_at
+        # The same ETA a little later: the decision stands, nothing is written again.
+        traveller.shift(timedelta(seconds=11))
+        with django_assert_num_queries(POSITION_POST_QUERIES):
+            again = post(client, **CHICAGO_LOOP)
+        assert again.json()["eta"] == answer.json()["eta"]
+        assert OutboundMessage.objects.filter(work_order=job, kind="delay").count() == 1
+        assert PositionFix.objects.filter(technician=tech).count() == 2
+
+
+def test_a_login_without_its_technician_is_refused(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(role="technician"))  # the role, but no technician row
+    answer = post(client, **CHICAGO_LOOP)
+    assert answer.status_code == 403 and not PositionFix.objects.exists()
+
+
+def test_a_technician_row_without_the_technician_role_is_refused(client):
+    tech = phone_technician()
+    tech.user.groups.clear()
+    client.force_login(tech.user)
+    answer = post(client, **CHICAGO_LOOP)
+    assert answer.status_code == 403
+    tech.refresh_from_db()
+    assert tech.last_position_at is None and not PositionFix.objects.exists()
