@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dispatch.eta import next_visit_eta
 from dispatch.models import Booking, PositionFix
+from dispatch.phone import PhoneRefusal
 from dispatch.positions import position_trail_prune, technician_position_record
 from dispatch.ranking import rank_technicians
 from technicians.models import Technician
@@ -258,3 +259,46 @@ def test_a_technician_row_without_the_technician_role_is_refused(client):
     assert answer.status_code == 403
     tech.refresh_from_db()
     assert tech.last_position_at is None and not PositionFix.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("shift", "exception", "at", "recorded"),
+    [
+        ((8, 17), None, (7, 31), True),  # the drive to the first job: 30 minutes early
+        ((8, 17), None, (7, 29), False),
+        ((8, 17), None, (17, 29), True),  # … and back from the last one
+        ((8, 17), None, (17, 31), False),
+        ((8, 17), "off", (12, 0), False),  # the day's exception wins over the pattern
+        ((8, 17), (13, 15), (12, 0), False),
+        ((8, 17), (13, 15), (15, 20), True),
+        (None, (6, 9), (6, 0), True),  # an exception on a day without a pattern
+        (None, None, (12, 0), False),
+    ],
+)
+def test_the_shift_decides_with_its_margin(shift, exception, at, recorded):
+    from datetime import time
+
+    from technicians.models import ShiftException
+    from tests.factories import give_shift
+    from tests.notifications.conftest import local
+
+    tech = TechnicianFactory()
+    today = timezone.localdate()
+    if shift:
+        give_shift(tech, today.weekday(), time(shift[0]), time(shift[1]))
+    if exception == "off":
+        ShiftException.objects.create(technician=tech, date=today, is_off=True)
+    elif exception:
+        ShiftException.objects.create(
+            technician=tech, date=today, starts_at=time(exception[0]), ends_at=time(exception[1])
+        )
+    now = local(0, *at)
+    if recorded:
+        technician_position_record(technician=tech, latitude=41.9, longitude=-87.7, now=now)
+        tech.refresh_from_db()
+        assert tech.last_position_at == now
+    else:
+        with pytest.raises(PhoneRefusal) as refused:
+            technician_position_record(technician=tech, latitude=41.9, longitude=-87.7, now=now)
+        assert refused.value.code == "off_shift"
+        assert not PositionFix.objects.exists()
