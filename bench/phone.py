@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import time as clock
 from datetime import timedelta
 from pathlib import Path
@@ -160,6 +161,10 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     techs, jobs = populate()
+    with connections["default"].cursor() as cursor:
+        # Statistics, as autovacuum keeps them on a live database: the planner then
+        # picks the indexes it would pick in production.
+        cursor.execute("ANALYZE")
 
     from django.conf import settings
 
@@ -201,7 +206,7 @@ def main() -> None:
         counts = pool.starmap(_post_positions_count, [(s, i + 1) for i, s in enumerate(slices)])
     parallel_elapsed = time.perf_counter() - started
     parallel = sum(counts) / parallel_elapsed
-    http_rate, http_median, load = _post_over_http(over_http, settings.SESSION_COOKIE_NAME)
+    http = _post_over_http(over_http, settings.SESSION_COOKIE_NAME)
 
     print(f"Phone benchmark: {TECHNICIANS} technicians on shift, one job each")
     print(
@@ -209,12 +214,19 @@ def main() -> None:
         f"target ≤ 150 ms   ({len(action_times)} actions: en route, on site, complete)"
     )
     print(
-        f"  position ingest, HTTP        {http_rate:7.0f} posts/s   target ≥ 200/s   "
+        f"  position ingest, HTTP        {http.rate:7.0f} posts/s   target ≥ 200/s   "
         f"({len(over_http)} posts, gunicorn {GUNICORN_WORKERS} workers × {GUNICORN_THREADS} "
         f"threads, {CONNECTIONS} keep-alive connections from a load generator on the same "
-        f"{os.cpu_count()} cores; median {http_median * 1000:.1f} ms; load average "
-        f"{load[0]:.2f} before)"
+        f"{os.cpu_count()} cores; median {http.median * 1000:.1f} ms; load average "
+        f"{http.load:.2f} before)"
     )
+    if http.cpu is not None:
+        web, database, generator = (seconds / len(over_http) * 1000 for seconds in http.cpu)
+        print(
+            f"                               CPU per post: web {web:.1f} ms, PostgreSQL "
+            f"{database:.1f} ms, load generator {generator:.1f} ms: {os.cpu_count()} cores "
+            f"alone would serve ≈ {os.cpu_count() * 1000 / (web + database):.0f} posts/s"
+        )
     print(
         f"  position ingest, test client {parallel:7.0f} posts/s   "
         f"({sum(counts)} posts, {WORKERS} forked processes, no HTTP)"
@@ -223,6 +235,43 @@ def main() -> None:
         f"                               {sequential:7.0f} posts/s   "
         f"({len(alone)} posts, one process, one at a time)"
     )
+
+
+@dataclass(frozen=True)
+class HttpRun:
+    rate: float  # posts per second
+    median: float  # seconds, one post's round trip
+    load: float  # the one-minute load average just before: others' work on the machine
+    cpu: tuple[float, float, float] | None  # seconds: web, PostgreSQL, load generator
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _database_backends() -> list[int]:
+    """Server processes of this benchmark's database other than our own connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _free_port() -> int:
@@ -244,11 +293,12 @@ def _wait_for_server(port: int, server: subprocess.Popen) -> None:
     raise SystemExit("gunicorn did not answer within 30 s")
 
 
-def _post_over_http(
-    sessions: list[str], session_cookie: str
-) -> tuple[float, float, tuple[float, float, float]]:
-    """Posts per second, median round trip and the load average just before, of
-    `sessions` each posting once through a gunicorn over keep-alive connections."""
+def _post_over_http(sessions: list[str], session_cookie: str) -> HttpRun:
+    """`sessions` each posting once through a gunicorn over keep-alive connections.
+
+    The machine may be shared, so besides the rate this measures the CPU time the
+    posts cost: gunicorn's workers, the PostgreSQL server processes serving them (when
+    PostgreSQL runs on this machine) and the load generator."""
     from django.utils.crypto import get_random_string
 
     port = _free_port()
@@ -316,11 +366,23 @@ def _post_over_http(
             return time.perf_counter() - started
 
         run(warm=True)
-        load = os.getloadavg()
+        load = os.getloadavg()[0]
+        workers = _children(server.pid)
+        web_before = sum(_cpu_seconds(pid) for pid in workers)
+        generator_before = time.process_time()
         elapsed = run(warm=False)
+        generator = time.process_time() - generator_before
+        web = sum(_cpu_seconds(pid) for pid in workers) - web_before
+        try:
+            # The workers' connections were opened for this run (the warm-up reads no
+            # table) and stay open (CONN_MAX_AGE).
+            database = sum(_cpu_seconds(pid) for pid in _database_backends())
+            cpu = (web, database, generator)
+        except OSError:  # PostgreSQL on another machine: its CPU is not ours to see
+            cpu = None
         if failures:
             raise SystemExit(f"{len(failures)} position posts failed, e.g. {failures[0]}")
-        return len(sessions) / elapsed, statistics.median(times), load
+        return HttpRun(len(sessions) / elapsed, statistics.median(times), load, cpu)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
