@@ -187,8 +187,9 @@ def test_on_my_way_text_carries_the_eta_from_the_phones_position(client):
 # UPDATE, the trail, today's bookings, and whether the visit already holds this ETA.
 POSITION_POST_QUERIES = 9
 # An ETA the visit does not hold yet is decided again, here with a delay text queued:
-# the visit's upsert, its texts locked, consent, template, rate limit, the outbox row.
-POSITION_POST_QUERIES_ETA_MOVED = 16
+# the visit's upsert, its texts locked, the customer, consent read afresh, template,
+# rate limit, the outbox row.
+POSITION_POST_QUERIES_ETA_MOVED = 17
 
 
 def _morning():
