@@ -344,14 +344,14 @@ def _eta_changed(*, booking: Booking, eta: tuple[datetime, datetime]) -> None:
     """The next visit's expected (arrival, end) was recomputed from a fresh position.
 
     Nothing changes on the board; the customer's texts compare it with what the
-    customer was told and send a delay text when it moved far enough."""
-    texts.visit_planned(
+    customer was told and send a delay text when it moved far enough (an ETA they
+    just decided on costs one read)."""
+    texts.visit_eta_recomputed(
         work_order=booking.work_order,
         technician=booking.technician,
         starts_at=eta[0],
         ends_at=eta[1],
         cause="ETA from the technician's position",
-        previous_starts_at=booking.starts_at,
     )
 
 

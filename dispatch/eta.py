@@ -19,7 +19,10 @@ def next_visit(
     """Today's next visit (the one under way first) and its expected (arrival, end):
     from the job on site when there is one, else the phone's fresh position, else the
     planned drive from now."""
-    bookings = list(technician_bookings(technician, timezone.localdate(now)))
+    # What the ETA needs, no more: this runs on every position post, and the customer
+    # is read only when a text is queued.
+    day = technician_bookings(technician, timezone.localdate(now))
+    bookings = list(day.select_related(None).select_related("work_order__site"))
     current = next((b for b in bookings if b.work_order.status == Status.ON_SITE), None)
     upcoming = [
         b

@@ -54,7 +54,15 @@ class Booking(models.Model):
                 fields=["starts_at", "ends_at"],
                 condition=Q(state="active"),
                 name="booking_active_time",
-            )
+            ),
+            # A technician's day (the phone's pages and the ETA of every position post)
+            # without reading every technician's bookings of that day, nor their past
+            # ones: days are read as ends_at > the day's start and starts_at < its end.
+            models.Index(
+                fields=["technician", "ends_at"],
+                condition=Q(state="active"),
+                name="booking_active_technician",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -27,7 +27,15 @@ from dispatch.phone import (
     phone_action_apply,
 )
 from technicians.models import Technician
-from technicians.roles import EDITOR_ROLES, OFFICE_ROLES, Role, has_role, role_required, user_roles
+from technicians.roles import (
+    EDITOR_ROLES,
+    OFFICE_ROLES,
+    Role,
+    has_role,
+    role_required,
+    technician_required,
+    user_roles,
+)
 from workorders.errors import DomainError
 from workorders.models import WorkOrder, WorkOrderPhoto
 from workorders.status import Status
@@ -102,7 +110,7 @@ def _phone_page(request: HttpRequest, technician: Technician, template: str, con
     )
 
 
-@role_required({Role.TECHNICIAN})
+@technician_required
 @require_GET
 def my_jobs(request: HttpRequest) -> HttpResponse:
     technician = _own_technician(request)
@@ -117,7 +125,7 @@ def my_jobs(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required({Role.TECHNICIAN})
+@technician_required
 @require_GET
 def my_job(request: HttpRequest, pk: int) -> HttpResponse:
     technician = _own_technician(request)
@@ -183,7 +191,7 @@ def _refused(request: HttpRequest, refusal: PhoneRefusal, back: str) -> HttpResp
     return redirect(back)
 
 
-@role_required({Role.TECHNICIAN})
+@technician_required
 @require_POST
 def my_job_action(request: HttpRequest, pk: int) -> HttpResponse:
     technician = _own_technician(request)
@@ -216,7 +224,7 @@ def my_job_action(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(target)
 
 
-@role_required({Role.TECHNICIAN})
+@technician_required
 @require_POST
 def my_position(request: HttpRequest) -> HttpResponse:
     """The phone's position, about once a minute while on shift with the app open."""
@@ -251,7 +259,7 @@ def my_position(request: HttpRequest) -> HttpResponse:
 ICON_SIZES = (192, 512)
 
 
-@role_required({Role.TECHNICIAN})
+@technician_required
 @require_GET
 def my_manifest(request: HttpRequest) -> HttpResponse:
     """The web app manifest: installs /my/ as an app on the phone's home screen."""
@@ -288,7 +296,7 @@ def _shell_urls() -> list[str]:
     ]
 
 
-@role_required({Role.TECHNICIAN})
+@technician_required
 @require_GET
 def my_service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker, served from /my/ so that its scope covers the phone pages.

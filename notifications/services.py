@@ -23,6 +23,11 @@ enqueue, so a rolled-back change never texts anybody):
     The visit was taken off the board (unassigned, or about to be cancelled).
     Drops visit texts still waiting in the outbox; sends nothing by itself.
 
+``visit_eta_recomputed(*, work_order, technician, starts_at, ends_at, cause)``
+    The visit's ETA was recomputed (the technician's phone reported a position) while
+    its plan stayed as it was. Decides like ``visit_planned``; an ETA equal to the one
+    the visit holds, recorded less than ``ETA_REDECIDE_AFTER`` ago, writes nothing.
+
 ``work_order_status_changed(*, work_order, technician, old_status, new_status, eta_start=None, eta_end=None)``
     After a status change. dispatched → "dispatched" text, en_route → "on my way"
     text (both with the technician's first name, ETA = ``eta_start`` or the planned
@@ -442,6 +447,48 @@ def visit_planned(
         eta_at=starts_at,
         cause=cause,
     )
+
+
+# A phone recomputes its next visit's ETA every minute; most of the time the answer is
+# the one already recorded (the technician is ahead of plan, so the planned start
+# holds). Repeating `visit_planned` then only repeats a decision made moments ago, at
+# the price of an upsert and the outbox rows locked. Once this long has passed the
+# decision is made again all the same: what it depends on besides the ETA (a text
+# sent meanwhile, the rate limit's hour, consent) may have moved.
+ETA_REDECIDE_AFTER = timedelta(minutes=10)
+
+
+@transaction.atomic(savepoint=False)  # joins the caller's transaction
+def visit_eta_recomputed(
+    *,
+    work_order: WorkOrder,
+    technician: Technician,
+    starts_at: datetime,
+    ends_at: datetime,
+    cause: str,
+) -> bool:
+    """A visit's expected (arrival, end) was recomputed without any change to its plan
+    (the phone's position). Like `visit_planned`, except that the ETA this visit
+    already holds, recorded less than ETA_REDECIDE_AFTER ago, is a no-op without a
+    write. True when the texts were decided again."""
+    _aware(starts_at, ends_at)
+    unchanged = Visit.objects.filter(
+        work_order=work_order,
+        technician=technician,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        updated_at__gt=timezone.now() - ETA_REDECIDE_AFTER,
+    ).exists()
+    if unchanged:
+        return False
+    visit_planned(
+        work_order=work_order,
+        technician=technician,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        cause=cause,
+    )
+    return True
 
 
 @transaction.atomic(savepoint=False)  # joins the caller's transaction

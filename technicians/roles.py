@@ -13,6 +13,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from technicians.selectors import technician_of_login
+
 
 class Role(StrEnum):
     DISPATCHER = "dispatcher"
@@ -33,12 +35,15 @@ def user_roles(user) -> frozenset[Role]:
         return frozenset()
     cached = getattr(user, "_dispatch_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        cached = frozenset(role for role in Role if role.value in names)
-        if user.is_superuser:
-            cached |= {Role.ADMIN}
+        cached = _roles(user, user.groups.values_list("name", flat=True))
         user._dispatch_roles = cached
     return cached
+
+
+def _roles(user, group_names: Iterable[str]) -> frozenset[Role]:
+    names = set(group_names)
+    roles = frozenset(role for role in Role if role.value in names)
+    return roles | {Role.ADMIN} if user.is_superuser else roles
 
 
 def has_role(user, roles: Iterable[Role]) -> bool:
@@ -61,6 +66,27 @@ def role_required(roles: Iterable[Role]) -> Callable:
         return wrapped
 
     return decorator
+
+
+def technician_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """`role_required({Role.TECHNICIAN})` for the phone's views, which all need the
+    login's technician: one query finds the technician and the login's roles (the
+    phone posts its position every minute). The check itself is role_required's; a
+    login without a technician goes through it unchanged."""
+    checked = role_required({Role.TECHNICIAN})(view)
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and getattr(user, "_dispatch_roles", None) is None:
+            technician = technician_of_login(user)
+            if technician is not None:
+                user._dispatch_roles = _roles(user, technician.group_names)
+                user.technician = technician  # cached on the login: no second lookup
+        return checked(request, *args, **kwargs)
+
+    wrapped.allowed_roles = checked.allowed_roles
+    return wrapped
 
 
 def roles_context(request: HttpRequest) -> dict:

@@ -423,3 +423,40 @@ def test_an_eta_recomputed_every_minute_keeps_one_rate_limited_row(job, tech, en
         plan(job, tech, local(0, 13) + timedelta(minutes=minutes))
     skipped = texts(job, kind="delay", status=Out.SKIPPED)
     assert len(skipped) == 1 and skipped[0].error_code == "rate-limit"
+
+
+def _eta(job, tech, starts_at):
+    return {
+        "work_order": job,
+        "technician": tech,
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(minutes=60),
+        "cause": "ETA from the technician's position",
+    }
+
+
+def test_an_eta_the_visit_holds_is_decided_again_only_after_a_while(job, tech, enqueued):
+    from notifications.models import Visit
+
+    plan(job, tech, local(0, 13))
+    written = Visit.objects.get(work_order=job).updated_at
+    assert services.visit_eta_recomputed(**_eta(job, tech, local(0, 13))) is False
+    assert Visit.objects.get(work_order=job).updated_at == written  # no write at all
+    later = timezone.now() + services.ETA_REDECIDE_AFTER + timedelta(minutes=1)
+    with time_machine.travel(later, tick=False):
+        assert services.visit_eta_recomputed(**_eta(job, tech, local(0, 13))) is True
+    # Another technician's visit is another plan: decided at once.
+    from tests.factories import TechnicianFactory
+
+    assert services.visit_eta_recomputed(**_eta(job, TechnicianFactory(), local(0, 13)))
+
+
+def test_a_recomputed_eta_that_moved_texts_a_delay_once(job, tech, enqueued):
+    plan(job, tech, local(0, 13))
+    mark_sent(texts(job, kind="booked")[0])
+    assert services.visit_eta_recomputed(**_eta(job, tech, local(0, 13, 30))) is True
+    (delay,) = texts(job, kind="delay")
+    assert delay.eta_at == local(0, 13, 30) and delay.cause == "ETA from the technician's position"
+    assert services.visit_eta_recomputed(**_eta(job, tech, local(0, 13, 30))) is False
+    assert services.visit_eta_recomputed(**_eta(job, tech, local(0, 13, 31))) is True
+    assert len(texts(job, kind="delay")) == 1  # one waiting text, rewritten

@@ -4,11 +4,13 @@ pruned; the map shows the age; the ranking and the ETA plan from a fresh positio
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from dispatch.eta import next_visit_eta
 from dispatch.models import Booking, PositionFix
+from dispatch.phone import PhoneRefusal
 from dispatch.positions import position_trail_prune, technician_position_record
 from dispatch.ranking import rank_technicians
 from technicians.models import Technician
@@ -176,3 +178,128 @@ def test_on_my_way_text_carries_the_eta_from_the_phones_position(client):
     arrival, _ = next_visit_eta(tech)
     # From 41.80,-87.60 to 41.95,-87.70 is a long drive: later than the planned start.
     assert text.eta_at == arrival > Booking.objects.get(work_order=job).starts_at
+
+
+# The hot path: every phone on shift posts once a minute ------------------------------
+
+# Session, login, the technician with the login's roles (one query); then the
+# transaction (a savepoint here, BEGIN and COMMIT in production): the conditional
+# UPDATE, the trail, today's bookings, and whether the visit already holds this ETA.
+POSITION_POST_QUERIES = 9
+# An ETA the visit does not hold yet is decided again, here with a delay text queued:
+# the visit's upsert, its texts locked, the customer, consent read afresh, template,
+# rate limit, the outbox row.
+POSITION_POST_QUERIES_ETA_MOVED = 17
+
+
+def _morning():
+    from tests.notifications.conftest import local
+
+    return time_machine.travel(local(0, 10), tick=True)
+
+
+@pytest.mark.parametrize("others", [0, 3])
+def test_a_position_post_costs_a_fixed_number_of_queries(client, django_assert_num_queries, others):
+    with _morning():
+        tech = phone_technician()
+        # The drive is short and the job an hour away: the planned start holds.
+        booked_job(tech, hours_from_now=1, latitude=41.881, longitude=-87.631)
+        for index in range(others):
+            booked_job(tech, hours_from_now=3 + index * 1.5)
+            booked_job(phone_technician(), hours_from_now=1)
+        client.force_login(tech.user)
+        with django_assert_num_queries(POSITION_POST_QUERIES):
+            answer = post(client, **CHICAGO_LOOP)
+        assert answer.status_code == 200 and answer.json()["eta"] is not None
+
+
+def test_a_position_that_moves_the_eta_still_texts_the_delay(
+    client, django_assert_num_queries, settings
+):
+    from notifications.models import OutboundMessage, Visit
+
+    settings.POSITION_MIN_INTERVAL_S = 10
+    with _morning() as traveller:
+        tech = phone_technician()
+        # ~19 km north of the Loop, planned to start in six minutes.
+        job = booked_job(tech, hours_from_now=0.1, latitude=42.05, longitude=-87.68)
+        booked = OutboundMessage.objects.get(work_order=job, kind="booked")
+        OutboundMessage.objects.filter(pk=booked.pk).update(
+            status=OutboundMessage.Status.SENT, provider_sid="SM1"
+        )
+        client.force_login(tech.user)
+        with django_assert_num_queries(POSITION_POST_QUERIES_ETA_MOVED):
+            answer = post(client, **CHICAGO_LOOP)
+        assert answer.status_code == 200
+        (delay,) = OutboundMessage.objects.filter(work_order=job, kind="delay")
+        arrival = answer.json()["eta"][0]
+        assert delay.eta_at.isoformat() == arrival and delay.cause.startswith("ETA from")
+        assert Visit.objects.get(work_order=job).starts_at == delay.eta_at
+        # The same ETA a little later: the decision stands, nothing is written again.
+        traveller.shift(timedelta(seconds=11))
+        with django_assert_num_queries(POSITION_POST_QUERIES):
+            again = post(client, **CHICAGO_LOOP)
+        assert again.json()["eta"] == answer.json()["eta"]
+        assert OutboundMessage.objects.filter(work_order=job, kind="delay").count() == 1
+        assert PositionFix.objects.filter(technician=tech).count() == 2
+
+
+def test_a_login_without_its_technician_is_refused(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(role="technician"))  # the role, but no technician row
+    answer = post(client, **CHICAGO_LOOP)
+    assert answer.status_code == 403 and not PositionFix.objects.exists()
+
+
+def test_a_technician_row_without_the_technician_role_is_refused(client):
+    tech = phone_technician()
+    tech.user.groups.clear()
+    client.force_login(tech.user)
+    answer = post(client, **CHICAGO_LOOP)
+    assert answer.status_code == 403
+    tech.refresh_from_db()
+    assert tech.last_position_at is None and not PositionFix.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("shift", "exception", "at", "recorded"),
+    [
+        ((8, 17), None, (7, 31), True),  # the drive to the first job: 30 minutes early
+        ((8, 17), None, (7, 29), False),
+        ((8, 17), None, (17, 29), True),  # … and back from the last one
+        ((8, 17), None, (17, 31), False),
+        ((8, 17), "off", (12, 0), False),  # the day's exception wins over the pattern
+        ((8, 17), (13, 15), (12, 0), False),
+        ((8, 17), (13, 15), (15, 20), True),
+        (None, (6, 9), (6, 0), True),  # an exception on a day without a pattern
+        (None, None, (12, 0), False),
+    ],
+)
+def test_the_shift_decides_with_its_margin(shift, exception, at, recorded):
+    from datetime import time
+
+    from technicians.models import ShiftException
+    from tests.factories import give_shift
+    from tests.notifications.conftest import local
+
+    tech = TechnicianFactory()
+    today = timezone.localdate()
+    if shift:
+        give_shift(tech, today.weekday(), time(shift[0]), time(shift[1]))
+    if exception == "off":
+        ShiftException.objects.create(technician=tech, date=today, is_off=True)
+    elif exception:
+        ShiftException.objects.create(
+            technician=tech, date=today, starts_at=time(exception[0]), ends_at=time(exception[1])
+        )
+    now = local(0, *at)
+    if recorded:
+        technician_position_record(technician=tech, latitude=41.9, longitude=-87.7, now=now)
+        tech.refresh_from_db()
+        assert tech.last_position_at == now
+    else:
+        with pytest.raises(PhoneRefusal) as refused:
+            technician_position_record(technician=tech, latitude=41.9, longitude=-87.7, now=now)
+        assert refused.value.code == "off_shift"
+        assert not PositionFix.objects.exists()
