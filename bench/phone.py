@@ -45,7 +45,10 @@ TECHNICIANS = 1400  # one position post each: 400 alone, 400 forked, 600 over HT
 IN_PROCESS = 400
 WORKERS = 4
 # As scripts/run-demo.sh runs the web server.
-GUNICORN_WORKERS, GUNICORN_THREADS = 2, 4
+# As the demo runs it (scripts/run-demo.sh); BENCH_GUNICORN="3x2" tries another shape.
+GUNICORN_WORKERS, GUNICORN_THREADS = (
+    int(n) for n in os.environ.get("BENCH_GUNICORN", "2x4").split("x")
+)
 CONNECTIONS = 8  # keep-alive connections of the load generator, one thread each
 ACTION_TECHNICIANS = 30  # status actions: en route, on site, complete each
 
