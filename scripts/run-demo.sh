@@ -30,6 +30,8 @@ set -m
 names=()
 pids=()
 stopping=0
+starting=1   # a signal while the children start is handled once all three are known
+pending=""
 
 say() { printf 'run-demo| %s\n' "$*" >&2; }
 
@@ -84,6 +86,9 @@ stop_all() {
 
 # shellcheck disable=SC2317  # invoked from the traps below
 on_signal() {
+    # Between a child's fork and its pid being recorded, stop_all would miss it (and
+    # then wait for its output forever): remember the signal until all are started.
+    if ((starting)); then pending="$1"; return; fi
     ((stopping)) && return
     stopping=1
     say "$1 received: stopping web, worker and beat ..."
@@ -101,6 +106,8 @@ start web "$WEB_CMD"
 start worker "$WORKER_CMD"
 start beat "$BEAT_CMD"
 set +m   # groups are set at fork time; no "[1]+ Terminated" job notices from here on
+starting=0
+if [[ -n "$pending" ]]; then on_signal "$pending"; fi
 
 # Wait until one child exits (or a signal arrives: its trap exits the script).
 rc=0
