@@ -92,6 +92,10 @@ def _dummy(tmp_path: Path, name: str, then: str = "exec sleep 30") -> str:
     return f"sh -c 'echo $$ > {tmp_path}/{name}.pid; echo hello from {name}; {then}'"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_demo(tmp_path: Path, **cmds: str) -> subprocess.Popen[str]:
     env = _env(
         tmp_path,
@@ -108,6 +112,9 @@ def _start_demo(tmp_path: Path, **cmds: str) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # so a failed test can kill everything it left
+        # A suite started in the background (`cmd &`) inherits SIGINT ignored, which no
+        # bash trap can undo; a terminal's `make demo` always gets it.
+        preexec_fn=_default_sigint,
     )
 
 
