@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .matrices import scaled_down, scaled_matrix, scaled_up, travel_costs
 from .model import Problem, Vehicle
 from .objective import drop_penalties
 from .vroom_start import RawRoutes
@@ -72,23 +73,9 @@ def unsupported_reason(problem: Problem) -> str | None:
     return None
 
 
-def _early(value: float, scale: int) -> int:
-    return int(np.ceil(value * scale - 1e-6))
-
-
-def _late(value: float, scale: int) -> int:
-    return int(np.floor(value * scale + 1e-6))
-
-
 def _narrow(window: tuple[float, float], scale: int) -> bool:
     """Rounding inwards (early up, late down) would leave nothing of the window."""
-    return _early(window[0], scale) > _late(window[1], scale)
-
-
-def _scaled(values: Any, scale: int, round_up: bool) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64) * scale
-    array = np.ceil(array - 1e-6) if round_up else np.rint(array)
-    return array.astype(np.int64)
+    return scaled_up(window[0], scale) > scaled_down(window[1], scale)
 
 
 def _vehicle_groups(problem: Problem) -> Iterator[list[Vehicle]]:
@@ -120,8 +107,8 @@ def _build(problem: Problem, job_prizes: list[int]) -> tuple[Any, list[list[Vehi
     )
     depot_of = {row: position for position, row in enumerate(depot_rows)}
     rows = depot_rows + [job.location_index for job in problem.jobs]
-    durations = _scaled(problem.durations, scale, round_up=True)[np.ix_(rows, rows)]
-    travel_costs = _travel_costs(problem)
+    durations = scaled_matrix(problem.durations, scale, round_up=True)[np.ix_(rows, rows)]
+    costs_by_model = travel_costs(problem)
     groups = list(_vehicle_groups(problem))
     cost_models = sorted({(g[0].per_hour, g[0].per_km) for g in groups})
     skill_sets = sorted({g[0].skills for g in groups}, key=sorted)
@@ -132,7 +119,7 @@ def _build(problem: Problem, job_prizes: list[int]) -> tuple[Any, list[list[Vehi
     distance_matrices: list[np.ndarray] = []
     duration_matrices: list[np.ndarray] = []
     for cost_model in cost_models:
-        costs = _scaled(travel_costs[cost_model], scale, round_up=False)[np.ix_(rows, rows)]
+        costs = scaled_matrix(costs_by_model[cost_model], scale, round_up=False)[np.ix_(rows, rows)]
         for skills in skill_sets:
             matrix = costs.copy()
             for position, job in enumerate(problem.jobs):
@@ -154,9 +141,9 @@ def _build(problem: Problem, job_prizes: list[int]) -> tuple[Any, list[list[Vehi
             pyvrp.Client(
                 location=len(depot_rows) + position,
                 delivery=delivery,
-                service_duration=int(_scaled(job.service, scale, round_up=True)),
-                tw_early=_early(early, scale),
-                tw_late=_late(late, scale) if late is not None else pyvrp.constants.MAX_VALUE,
+                service_duration=scaled_up(job.service, scale),
+                tw_early=scaled_up(early, scale),
+                tw_late=scaled_down(late, scale) if late is not None else pyvrp.constants.MAX_VALUE,
                 prize=job_prizes[position],
                 required=False,
             )
@@ -172,12 +159,14 @@ def _build(problem: Problem, job_prizes: list[int]) -> tuple[Any, list[list[Vehi
                 start_depot=depot_of[first.start_index],
                 end_depot=depot_of[first.end_index],
                 fixed_cost=first.fixed_cost * scale,
-                tw_early=_early(shift_start, scale),
+                tw_early=scaled_up(shift_start, scale),
                 tw_late=(
-                    _late(shift_end, scale) if shift_end is not None else pyvrp.constants.MAX_VALUE
+                    scaled_down(shift_end, scale)
+                    if shift_end is not None
+                    else pyvrp.constants.MAX_VALUE
                 ),
                 shift_duration=(
-                    _late(first.max_working_time, scale)
+                    scaled_down(first.max_working_time, scale)
                     if first.max_working_time is not None
                     else pyvrp.constants.MAX_VALUE
                 ),
@@ -197,26 +186,12 @@ def _build(problem: Problem, job_prizes: list[int]) -> tuple[Any, list[list[Vehi
     return data, groups
 
 
-def _travel_costs(problem: Problem) -> dict[tuple[int, int], np.ndarray]:
-    """Travel cost matrix per (per_hour, per_km) cost model, in problem cost units."""
-    durations = np.asarray(problem.durations, dtype=np.float64)
-    distances = (
-        np.asarray(problem.distances, dtype=np.float64)
-        if problem.distances is not None
-        else np.zeros_like(durations)
-    )
-    return {
-        (per_hour, per_km): durations * (per_hour / 3600) + distances * (per_km / 1000)
-        for per_hour, per_km in {(v.per_hour, v.per_km) for v in problem.vehicles}
-    }
-
-
 def prizes(problem: Problem) -> list[int] | None:
     """Each job's prize: its drop penalty under our objective without lateness, which
     PyVRP does not see (objective.py); None when the prizes would not fit PyVRP's
     integers."""
     scale = problem.time_scale
-    costs = _travel_costs(problem)
+    costs = travel_costs(problem)
     max_arc = max(int(np.ceil(matrix.max() * scale)) for matrix in costs.values())
     travel_bound = (len(problem.jobs) + len(problem.vehicles)) * max(1, max_arc) + scale * sum(
         v.fixed_cost for v in problem.vehicles

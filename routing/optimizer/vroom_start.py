@@ -18,12 +18,12 @@ The result is a `Solution` whose every route satisfies the checker.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 import numpy as np
 
 from .checker import check
+from .matrices import scaled_down, scaled_matrix, scaled_up, travel_costs
 from .model import Break, Job, Problem, Route, Solution, Unassigned, Vehicle
 
 try:  # pyvroom is a pinned dependency; the solver still works without it.
@@ -43,18 +43,8 @@ def available() -> bool:
     return vroom is not None
 
 
-def _up(value: float, scale: int) -> int:
-    return math.ceil(value * scale - 1e-6)
-
-
-def _down(value: float, scale: int) -> int:
-    return math.floor(value * scale + 1e-6)
-
-
 def _matrix(values: Any, scale: int, round_up: bool) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64) * scale
-    array = np.ceil(array - 1e-6) if round_up else np.rint(array)
-    return array.astype(np.uint32)
+    return scaled_matrix(values, scale, round_up, dtype=np.uint32)
 
 
 def _sla_windows(job: Job) -> list[tuple[float, float]]:
@@ -77,16 +67,9 @@ def _build_input(
     back, late). Without it, VROOM ignores SLA deadlines and minimises travel."""
     instance = vroom.Input()
     instance.set_durations_matrix("car", _matrix(problem.durations, scale, round_up=True))
-    cost_models = {(v.per_hour, v.per_km) for v in problem.vehicles}
+    cost_models = travel_costs(problem)
     if len(cost_models) == 1:
-        ((per_hour, per_km),) = cost_models
-        durations = np.asarray(problem.durations, dtype=np.float64)
-        distances = (
-            np.asarray(problem.distances, dtype=np.float64)
-            if problem.distances is not None
-            else np.zeros_like(durations)
-        )
-        costs = durations * (per_hour / 3600) + distances * (per_km / 1000)
+        (costs,) = cost_models.values()
         instance.set_costs_matrix("car", _matrix(costs, scale, round_up=False))
     elif problem.distances is not None:
         instance.set_distances_matrix("car", _matrix(problem.distances, 1, round_up=False))
@@ -117,11 +100,13 @@ def _build_input(
         )
         if job.pinned_start is not None:
             windows = [
-                vroom.TimeWindow(_up(job.pinned_start, scale), _down(job.pinned_start, scale))
+                vroom.TimeWindow(
+                    scaled_up(job.pinned_start, scale), scaled_down(job.pinned_start, scale)
+                )
             ]
         else:
             windows = [
-                vroom.TimeWindow(_up(a, scale), _down(b, scale))
+                vroom.TimeWindow(scaled_up(a, scale), scaled_down(b, scale))
                 for a, b in (_sla_windows(job) if sla_as_deadline else job.time_windows)
             ]
         delivery = list(job.delivery) + [0] * (size - len(job.delivery))
@@ -129,7 +114,7 @@ def _build_input(
             vroom.Job(
                 job.id,
                 location=job.location_index,
-                default_service=_up(job.service, scale),
+                default_service=scaled_up(job.service, scale),
                 delivery=vroom.Amount(delivery),
                 skills=skills,
                 priority=job.priority,
@@ -172,12 +157,12 @@ def _vehicle(
     if vehicle.end_index is not None:
         options["end"] = vehicle.end_index
     if vehicle.time_window is not None or underway is not None:
-        end = _down(shift_end, scale) if shift_end is not None else 2**31
-        options["time_window"] = vroom.TimeWindow(_up(shift_start, scale), max(end, 0))
+        end = scaled_down(shift_end, scale) if shift_end is not None else 2**31
+        options["time_window"] = vroom.TimeWindow(scaled_up(shift_start, scale), max(end, 0))
     if vehicle.max_tasks is not None:
         options["max_tasks"] = vehicle.max_tasks
     if vehicle.max_travel_time is not None:
-        options["max_travel_time"] = _down(vehicle.max_travel_time, scale)
+        options["max_travel_time"] = scaled_down(vehicle.max_travel_time, scale)
     if len({(v.per_hour, v.per_km) for v in problem.vehicles}) > 1:
         options["costs"] = vroom.VehicleCosts(
             fixed=vehicle.fixed_cost, per_hour=vehicle.per_hour, per_km=vehicle.per_km
@@ -191,9 +176,10 @@ def _break(brk: Break, scale: int) -> Any:
     return vroom.Break(
         brk.id,
         time_windows=[
-            vroom.TimeWindow(_up(a, scale), _down(b, scale)) for a, b in brk.time_windows
+            vroom.TimeWindow(scaled_up(a, scale), scaled_down(b, scale))
+            for a, b in brk.time_windows
         ],
-        service=_up(brk.service, scale),
+        service=scaled_up(brk.service, scale),
     )
 
 
