@@ -70,7 +70,7 @@ bench-dashboard: $(STAMP)
 	@$(WITH_SERVICES) && $(PYTHON) bench/dashboard.py
 
 bench-phone: $(STAMP)
-	@$(WITH_SERVICES) && $(PYTHON) bench/phone.py
+	@$(WITH_SERVICES) && $(PYTHON) manage.py collectstatic --noinput -v0 && $(PYTHON) bench/phone.py
 
 bench-solver: $(STAMP)
 	@$(PYTHON) -m pip install -q -c requirements.lock -e '.[bench]' && \

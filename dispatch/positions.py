@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dispatch.bookings import booking_eta_announce
@@ -20,8 +20,7 @@ from dispatch.eta import next_visit
 from dispatch.models import PositionFix
 from dispatch.phone import PhoneRefusal, RefusalCode
 from technicians.models import Technician
-from technicians.selectors import shift_on
-from technicians.services import technician_position_set
+from technicians.selectors import on_shift_sql, shift_on
 
 # Phones keep sending a little before and after the shift: the drive to the first job
 # and back from the last one.
@@ -72,15 +71,15 @@ def technician_position_record(
     interval = settings.POSITION_MIN_INTERVAL_S
     # One statement checks the shift and the rate limit and writes (the hot path of
     # every phone, once a minute); only a refusal costs a second look for its reason.
-    updated = technician_position_set(
+    recorded = _position_store(
         technician=technician,
         latitude=lat,
         longitude=lng,
+        accuracy_m=accuracy,
         at=now,
         min_interval=timedelta(seconds=interval),
-        shift_margin=SHIFT_MARGIN,
     )
-    if not updated:
+    if not recorded:
         if not on_shift_now(technician, now):
             raise PhoneRefusal(
                 RefusalCode.OFF_SHIFT, "You are off shift: your position is not recorded."
@@ -89,9 +88,6 @@ def technician_position_record(
             RefusalCode.RATE_LIMITED,
             f"Your position was recorded less than {interval} seconds ago; this one was skipped.",
         )
-    PositionFix.objects.create(
-        technician=technician, latitude=lat, longitude=lng, accuracy_m=accuracy, recorded_at=now
-    )
     technician.last_latitude, technician.last_longitude = lat, lng
     technician.last_position_at = now
     visit = next_visit(technician, now)
@@ -103,6 +99,49 @@ def technician_position_record(
     # from the same facts that were just recorded.
     booking_eta_announce(booking=booking, eta=eta)
     return PositionOutcome(now, eta)
+
+
+def _position_store(
+    *,
+    technician: Technician,
+    latitude: float,
+    longitude: float,
+    accuracy_m: float | None,
+    at: datetime,
+    min_interval: timedelta,
+) -> bool:
+    """Keep the technician's latest position and add it to the trail, in one statement:
+    only while on shift (give or take SHIFT_MARGIN) and not more often than
+    `min_interval`. False when refused for either reason.
+
+    The one write path of `Technician.last_*` and of the trail. Written in SQL: built by
+    the ORM, the statements cost more than running them."""
+    on_shift, params = on_shift_sql(at, SHIFT_MARGIN, technician="t.id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH moved AS (
+                    UPDATE {Technician._meta.db_table} t
+                    SET last_latitude = %(latitude)s, last_longitude = %(longitude)s,
+                        last_position_at = %(at)s
+                    WHERE t.id = %(id)s
+                    AND (t.last_position_at IS NULL OR t.last_position_at <= %(latest_earlier)s)
+                    AND {on_shift}
+                    RETURNING t.id
+                )
+                INSERT INTO {PositionFix._meta.db_table}
+                    (technician_id, latitude, longitude, accuracy_m, recorded_at)
+                SELECT id, %(latitude)s, %(longitude)s, %(accuracy)s, %(at)s FROM moved""",
+            {
+                **params,
+                "id": technician.pk,
+                "latitude": latitude,
+                "longitude": longitude,
+                "accuracy": accuracy_m,
+                "at": at,
+                "latest_earlier": at - min_interval,
+            },
+        )
+        return cursor.rowcount == 1
 
 
 def position_trail_prune(*, now: datetime | None = None) -> int:

@@ -112,7 +112,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # Refuses a locked-out (username, address) pair before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that loads the login's technician and roles with it (one query).
+    "technicians.auth.LoginBackend",
 ]
 # Login throttling: after LOGIN_FAILURE_LIMIT wrong passwords for one username from one
 # address, that pair is locked out for LOGIN_LOCKOUT_MINUTES (attempts live in the

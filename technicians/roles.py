@@ -13,8 +13,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from technicians.selectors import technician_of_login
-
 
 class Role(StrEnum):
     DISPATCHER = "dispatcher"
@@ -35,9 +33,15 @@ def user_roles(user) -> frozenset[Role]:
         return frozenset()
     cached = getattr(user, "_dispatch_roles", None)
     if cached is None:
-        cached = _roles(user, user.groups.values_list("name", flat=True))
-        user._dispatch_roles = cached
+        cached = remember_roles(user, user.groups.values_list("name", flat=True))
     return cached
+
+
+def remember_roles(user, group_names: Iterable[str]) -> frozenset[Role]:
+    """Keep the login's roles on it for this request (the login backend reads the group
+    names with the user; others read them on first use)."""
+    user._dispatch_roles = _roles(user, group_names)
+    return user._dispatch_roles
 
 
 def _roles(user, group_names: Iterable[str]) -> frozenset[Role]:
@@ -69,24 +73,9 @@ def role_required(roles: Iterable[Role]) -> Callable:
 
 
 def technician_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """`role_required({Role.TECHNICIAN})` for the phone's views, which all need the
-    login's technician: one query finds the technician and the login's roles (the
-    phone posts its position every minute). The check itself is role_required's; a
-    login without a technician goes through it unchanged."""
-    checked = role_required({Role.TECHNICIAN})(view)
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
-        if user.is_authenticated and getattr(user, "_dispatch_roles", None) is None:
-            technician = technician_of_login(user)
-            if technician is not None:
-                user._dispatch_roles = _roles(user, technician.group_names)
-                user.technician = technician  # cached on the login: no second lookup
-        return checked(request, *args, **kwargs)
-
-    wrapped.allowed_roles = checked.allowed_roles
-    return wrapped
+    """The phone's views. The login backend (technicians.auth) has already loaded the
+    login's technician and roles with the user: no query here."""
+    return role_required({Role.TECHNICIAN})(view)
 
 
 def roles_context(request: HttpRequest) -> dict:

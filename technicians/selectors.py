@@ -6,8 +6,6 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.models import Group
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -31,18 +29,6 @@ def at_local(day: date, moment: time) -> datetime:
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = at_local(day, time.min)
     return start, at_local(day, time.max)
-
-
-def technician_of_login(user) -> Technician | None:
-    """The login's technician, annotated with the names of the login's groups
-    (`group_names`): one query where the phone's views would make two."""
-    groups = Group.objects.filter(user=OuterRef("user_id")).values("name")
-    return (
-        Technician.objects.filter(user_id=user.pk)
-        .annotate(group_names=ArraySubquery(groups))
-        .order_by()
-        .first()
-    )
 
 
 def technicians_for_day(day: date, with_certifications: bool = True) -> QuerySet[Technician]:

@@ -2,17 +2,16 @@
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 
 from technicians.audit import record_technician_change
 from technicians.errors import DomainError
 from technicians.images import process_image_upload
 from technicians.models import Certification, ShiftPattern, Skill, Technician, TimeOff
-from technicians.selectors import on_shift_sql
 
 TECHNICIAN_FIELDS = [
     "display_name",
@@ -192,38 +191,3 @@ def _replace_time_off(technician: Technician, rows: list[TimeOffData]) -> None:
         )
         entry.full_clean()
         entry.save()
-
-
-def technician_position_set(
-    *,
-    technician: Technician,
-    latitude: float,
-    longitude: float,
-    at: datetime,
-    min_interval: timedelta,
-    shift_margin: timedelta,
-) -> bool:
-    """Keep a technician's latest position, in one conditional UPDATE (the hot path of
-    every phone, once a minute): only while on shift, and not more often than
-    `min_interval`. False when it was refused for either reason.
-
-    Written in SQL: built by the ORM, the statement cost more than running it."""
-    on_shift, params = on_shift_sql(at, shift_margin, technician="t.id")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""UPDATE {Technician._meta.db_table} t
-                SET last_latitude = %(latitude)s, last_longitude = %(longitude)s,
-                    last_position_at = %(at)s
-                WHERE t.id = %(id)s
-                AND (t.last_position_at IS NULL OR t.last_position_at <= %(latest_earlier)s)
-                AND {on_shift}""",
-            {
-                **params,
-                "id": technician.pk,
-                "latitude": latitude,
-                "longitude": longitude,
-                "at": at,
-                "latest_earlier": at - min_interval,
-            },
-        )
-        return cursor.rowcount == 1

@@ -182,14 +182,15 @@ def test_on_my_way_text_carries_the_eta_from_the_phones_position(client):
 
 # The hot path: every phone on shift posts once a minute ------------------------------
 
-# Session, login, the technician with the login's roles (one query); then the
-# transaction (a savepoint here, BEGIN and COMMIT in production): the conditional
-# UPDATE, the trail, today's bookings, and whether the visit already holds this ETA.
-POSITION_POST_QUERIES = 9
+# Session; the login with its technician and roles (one query, technicians.auth); then
+# the transaction (a savepoint here, BEGIN and COMMIT in production): the conditional
+# UPDATE with the trail's row (one statement), today's bookings, and whether the visit
+# already holds this ETA.
+POSITION_POST_QUERIES = 7
 # An ETA the visit does not hold yet is decided again, here with a delay text queued:
 # the visit's upsert, its texts locked, the customer, consent read afresh, template,
 # rate limit, the outbox row.
-POSITION_POST_QUERIES_ETA_MOVED = 17
+POSITION_POST_QUERIES_ETA_MOVED = 15
 
 
 def _morning():

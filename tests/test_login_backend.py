@@ -1,0 +1,108 @@
+"""The login backend loads a session's user with its technician and roles in one
+hand-written query (technicians.auth): it must load exactly what the ORM would, and
+keep everything Django's ModelBackend guarantees (inactive logins, changed
+passwords, unknown backends)."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
+from django.utils import timezone
+
+from dispatch.eta import _day_bookings
+from dispatch.models import Booking
+from dispatch.selectors import technician_bookings
+from technicians.auth import LoginBackend
+from technicians.models import Technician
+from technicians.roles import Role, user_roles
+from tests.factories import TechnicianFactory, UserFactory
+from tests.notifications.conftest import local
+from tests.phone.helpers import booked_job, phone_technician
+
+pytestmark = pytest.mark.django_db
+
+
+def _same_columns(loaded, stored) -> None:
+    assert type(loaded) is type(stored)
+    for field in type(stored)._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(stored, field.attname), field.name
+
+
+def test_a_technicians_login_its_technician_and_roles_come_in_one_query(
+    django_assert_num_queries,
+):
+    tech = TechnicianFactory(team="North", max_daily_hours=7)
+    tech.user.groups.add(Group.objects.get_or_create(name=Role.OFFICE.value)[0])
+    with django_assert_num_queries(1):
+        user = LoginBackend().get_user(tech.user_id)
+    with django_assert_num_queries(0):
+        assert user_roles(user) == {Role.TECHNICIAN, Role.OFFICE}
+        assert user.technician.user is user
+        technician = user.technician
+    _same_columns(user, User.objects.get(pk=tech.user_id))
+    _same_columns(technician, Technician.objects.get(pk=tech.pk))
+    assert not user._state.adding and user._state.db == "default"  # saved rows, as the ORM's
+
+
+def test_a_login_without_technician_loads_with_its_roles(django_assert_num_queries):
+    office = UserFactory(role=Role.DISPATCHER, is_superuser=True)
+    with django_assert_num_queries(1):
+        user = LoginBackend().get_user(office.pk)
+        assert user_roles(user) == {Role.DISPATCHER, Role.ADMIN}
+    _same_columns(user, office)
+    with pytest.raises(Technician.DoesNotExist):
+        user.technician  # noqa: B018 - the lookup is the test
+
+
+@pytest.mark.parametrize("user_id", [0, 10**9, "abc", None])
+def test_an_unknown_or_malformed_id_is_no_login(user_id):
+    assert LoginBackend().get_user(user_id) is None
+
+
+def test_an_inactive_login_is_no_login():
+    tech = TechnicianFactory(user__is_active=False)
+    assert LoginBackend().get_user(tech.user_id) is None
+
+
+def test_a_changed_password_ends_the_other_sessions(client):
+    tech = phone_technician()
+    client.force_login(tech.user)
+    assert client.get(reverse("my_jobs")).status_code == 200
+    tech.user.set_password("another secret")
+    tech.user.save()
+    answer = client.get(reverse("my_jobs"))
+    assert answer.status_code == 302 and answer.url.startswith(reverse("login"))
+
+
+def test_a_session_of_a_backend_no_longer_configured_asks_to_log_in_again(client):
+    tech = phone_technician()
+    client.force_login(tech.user, backend="django.contrib.auth.backends.ModelBackend")
+    answer = client.get(reverse("my_jobs"))
+    assert answer.status_code == 302 and answer.url.startswith(reverse("login"))
+
+
+def test_the_position_posts_day_is_the_selectors_day_in_one_query(django_assert_num_queries):
+    with time_machine.travel(local(0, 9), tick=False):  # all four jobs today
+        _compare_days(django_assert_num_queries)
+
+
+def _compare_days(django_assert_num_queries):
+    tech = phone_technician()
+    later, sooner = booked_job(tech, hours_from_now=3), booked_job(tech, hours_from_now=1)
+    cancelled = booked_job(tech, hours_from_now=5)
+    Booking.objects.filter(work_order=cancelled).update(state=Booking.State.CANCELLED)
+    booked_job(phone_technician(), hours_from_now=2)  # someone else's
+    today = timezone.localdate()
+    with django_assert_num_queries(1):
+        day = _day_bookings(tech, today)
+        sites = [booking.work_order.site.latitude for booking in day]
+    expected = list(technician_bookings(tech, today))
+    assert [b.work_order_id for b in day] == [sooner.pk, later.pk]
+    assert [b.pk for b in day] == [b.pk for b in expected] and len(sites) == 2
+    for loaded, stored in zip(day, expected, strict=True):
+        _same_columns(loaded, stored)
+        _same_columns(loaded.work_order, stored.work_order)
+        _same_columns(loaded.work_order.site, stored.work_order.site)
+    assert _day_bookings(tech, today + timedelta(days=1)) == []
