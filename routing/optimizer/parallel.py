@@ -6,9 +6,9 @@ complements it best for the problem at hand:
 - **pyvrp**: PyVRP's iterated local search, when the problem translates exactly
   (`pyvrp_member.unsupported_reason`); on Solomon it finds routes OR-Tools' guided
   local search needs several times longer for;
-- **vroom**: otherwise VROOM on one thread, exploration 1 then 5 (`_vroom_routes`),
-  with the whole budget, where the calling process gives VROOM only a share before
-  handing over to OR-Tools.
+- **vroom**: otherwise VROOM on one thread with the whole budget (`_vroom_routes`):
+  on large days runs of a few searches on the problem in odd input orders (the calling
+  process takes the even ones), else exploration 1 then 5.
 
 The child is a plain subprocess, not a multiprocessing worker: Celery's prefork workers
 are daemonic and may not fork multiprocessing children. It imports this very file's
