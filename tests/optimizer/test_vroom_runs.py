@@ -170,3 +170,18 @@ def test_vroom_cache_round_trip(tmp_path) -> None:
     bench.write_vroom_cache(folder, "k", figures)
     assert bench.read_vroom_cache(folder, "k") == figures
     assert [p.name for p in (tmp_path / "cache").iterdir()] == ["k.json"]  # no temp left
+
+
+def test_pins_and_jobs_underway_survive_reordering() -> None:
+    # Pins are private skills numbered by vehicle position: a reordered input must
+    # still put the pinned job on its technician and the job underway first.
+    data = _day()
+    data["jobs"][3]["fieldops"] = {"pinned_vehicle": 3}
+    data["jobs"][4]["fieldops"] = {"pinned_vehicle": 1, "in_progress": True}
+    problem = parse_problem(data)
+    for order in (1, 2, 7):
+        raw = vroom_routes(problem, 5, 1, 5.0, searches=1, order=order)
+        assert 103 in [i for kind, i, _ in raw[3] if kind == "job"]
+        assert next(i for kind, i, _ in raw[1] if kind == "job") == 104
+        solution = checked_solution(problem, raw, "left out")
+        assert check(problem, solution_to_json(solution, problem)) == []
