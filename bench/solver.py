@@ -89,6 +89,8 @@ class Task:
     sla: bool = True
     # Field days: VROOM's figures from the "dayvroom" task of the same day.
     vroom: dict[str, Any] | None = None
+    # Field days: folder of cached VROOM reference figures (--vroom-cache); "" = none.
+    vroom_cache: str = ""
 
     @property
     def expected_seconds(self) -> float:
@@ -410,13 +412,49 @@ def _field_day(task: Task) -> dict[str, Any]:
     return data
 
 
+def vroom_cache_key(data: dict[str, Any], sla: bool) -> str:
+    """Cache key of VROOM's reference figures for a field day: a digest of the exact
+    problem JSON, the SLA setting (figures include lateness), VROOM's exploration level
+    and pyvroom's version, so a changed generator or VROOM never reuses stale figures."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:20]
+    return f"{digest}-{'sla' if sla else 'nosla'}-x{VROOM_EXPLORATION}-pyvroom{version('pyvroom')}"
+
+
+def read_vroom_cache(folder: str, key: str) -> dict[str, Any] | None:
+    path = Path(folder) / f"{key}.json"
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def write_vroom_cache(folder: str, key: str, figures: dict[str, Any]) -> None:
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    partial = target / f"{key}.json.{os.getpid()}.tmp"
+    partial.write_text(json.dumps(figures, sort_keys=True))
+    partial.replace(target / f"{key}.json")  # atomic: parallel runs never see half a file
+
+
 def run_dayvroom(task: Task) -> Result:
-    """VROOM x5 on one thread on a generated field day, checked by our checker."""
+    """VROOM x5 on one thread on a generated field day, checked by our checker. With
+    --vroom-cache, figures already measured on the identical day are reused (marked
+    `cached`, with VROOM's wall time as measured then)."""
     from routing.optimizer.model import Solution, Unassigned
     from routing.optimizer.vroom_json import parse_problem
     from routing.optimizer.vroom_start import schedule_routes, vroom_routes
 
-    problem = parse_problem(_field_day(task))
+    data = _field_day(task)
+    key = vroom_cache_key(data, task.sla)
+    if task.vroom_cache:
+        cached = read_vroom_cache(task.vroom_cache, key)
+        if cached is not None:
+            cached["cached"] = True
+            return Result(task, seconds=cached["seconds"], extra={"vroom": cached})
+    problem = parse_problem(data)
     started = time.monotonic()
     raw = vroom_routes(problem, VROOM_EXPLORATION, 1, None)
     vroom_seconds = time.monotonic() - started
@@ -428,6 +466,21 @@ def run_dayvroom(task: Task) -> Result:
         if j.id not in served
     ]
     figures = _day_figures(problem, Solution(routes=routes, unassigned=left), vroom_seconds)
+    if task.vroom_cache:
+        write_vroom_cache(task.vroom_cache, key, figures)
+        # VROOM is not told SLA deadlines (sla_as_deadline=False above), so its input and
+        # routes are the same with and without them: cache the other variant's figures too.
+        other = replace(task, sla=not task.sla)
+        other_data = _field_day(other)
+        other_problem = parse_problem(other_data)
+        other_routes = schedule_routes(other_problem, raw)
+        write_vroom_cache(
+            task.vroom_cache,
+            vroom_cache_key(other_data, other.sla),
+            _day_figures(
+                other_problem, Solution(routes=other_routes, unassigned=left), vroom_seconds
+            ),
+        )
     return Result(task, seconds=vroom_seconds, extra={"vroom": figures})
 
 
@@ -703,6 +756,12 @@ class Report:
                 f"{'yes' if prio_ok else 'NO':>6s} {'yes' if time_ok else 'NO':>5s} "
                 f"{travel_ratio:6.3f}{'' if equal else ' (prio differs)'}"
             )
+        cached = [r for r in rows if (r.extra.get("vroom") or {}).get("cached")]
+        if cached:
+            self.line(
+                f"VROOM figures reused from --vroom-cache (measured in an earlier run) on "
+                f"{len(cached)}/{len(rows)} days"
+            )
         self.line(
             f"-- served priority >= VROOM on {met['prio']}/{len(rows)} days; wall time within "
             f"target on {met['time']}/{len(rows)}; travel <= 1.02 x VROOM on "
@@ -805,6 +864,14 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="SearchOptions overrides for ours, e.g. construction=ortools,vroom_share=0.3",
     )
+    parser.add_argument(
+        "--vroom-cache",
+        default="",
+        metavar="DIR",
+        help="reuse VROOM's field-day reference figures from DIR (one JSON file per day, "
+        "keyed by a digest of the problem, SLA setting, exploration and pyvroom version; "
+        "written there when missing). Off by default: VROOM runs every time",
+    )
     parser.add_argument("--json", help="also write raw results here (one JSON object per line)")
     parser.add_argument(
         "--save",
@@ -858,6 +925,7 @@ def main(argv: list[str] | None = None) -> int:
                         seed=seed,
                         options=args.options,
                         sla=args.fieldday_sla,
+                        vroom_cache=args.vroom_cache,
                     )
                 )
     # Longest first so the workers finish together. Single-process tasks (the peers,

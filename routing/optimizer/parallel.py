@@ -6,9 +6,9 @@ complements it best for the problem at hand:
 - **pyvrp**: PyVRP's iterated local search, when the problem translates exactly
   (`pyvrp_member.unsupported_reason`); on Solomon it finds routes OR-Tools' guided
   local search needs several times longer for;
-- **vroom**: otherwise VROOM on one thread, exploration 1 then 5 (`_vroom_routes`),
-  with the whole budget, where the calling process gives VROOM only a share before
-  handing over to OR-Tools.
+- **vroom**: otherwise VROOM on one thread with the whole budget (`_vroom_routes`):
+  on large days runs of a few searches on the problem in odd input orders (the calling
+  process takes the even ones), else exploration 1 then 5.
 
 The child is a plain subprocess, not a multiprocessing worker: Celery's prefork workers
 are daemonic and may not fork multiprocessing children. It imports this very file's
@@ -25,6 +25,7 @@ running when the parent's own time is up is ignored and the reason logged.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import pickle
 import subprocess
@@ -128,14 +129,24 @@ def answer_deadline(time_left_s: float) -> float:
     return time.time() + time_left_s * ANSWER_SHARE - ANSWER_MARGIN_S
 
 
-def launch(problem: Problem, kind: str, deadline: float) -> Member:
+def launch(
+    problem: Problem, kind: str, deadline: float, vroom_searches: int | None = None
+) -> Member:
     """Start `kind` on `problem` in a child process that answers by `deadline`
-    (a time.time() value). A child that cannot start gives a member with an error."""
+    (a time.time() value). A child that cannot start gives a member with an error.
+    `vroom_searches`: a VROOM member runs that many of VROOM's searches at exploration 5
+    (None: exploration 1, then 5 if time is left; see `_vroom_routes`)."""
     member = Member(kind, None, deadline)
     try:
         handle, member.input_path = tempfile.mkstemp(prefix="fieldops-member-", suffix=".pickle")
         with os.fdopen(handle, "wb") as file:
-            pickle.dump({"problem": problem, "kind": kind, "deadline": deadline}, file)
+            task = {
+                "problem": problem,
+                "kind": kind,
+                "deadline": deadline,
+                "vroom_searches": vroom_searches,
+            }
+            pickle.dump(task, file)
         member.process = subprocess.Popen(
             [sys.executable, "-c", CHILD, PACKAGE_ROOT, member.input_path],
             stdin=subprocess.DEVNULL,
@@ -161,14 +172,16 @@ def run_child(input_path: str) -> None:
 
         routes = pyvrp_member.pyvrp_routes(problem, task["deadline"])
     else:
-        routes = _vroom_routes(problem, task["deadline"])
+        routes = _vroom_routes(problem, task["deadline"], task.get("vroom_searches"))
     answer.write(pickle.dumps(routes))
     answer.close()
     # The parent is waiting: skip the interpreter's teardown of numpy, PyVRP, VROOM.
     os._exit(0)
 
 
-def _vroom_routes(problem: Problem, deadline: float) -> vroom_start.RawRoutes:
+def _vroom_routes(
+    problem: Problem, deadline: float, searches: int | None = None
+) -> vroom_start.RawRoutes:
     """VROOM at exploration 1 (complete on a 600-job day in about 20 s), then at
     exploration 5 if a quarter of the budget is left; the better of the two under the
     objective. SLA deadlines are hard window ends, as in the calling process's start.
@@ -177,6 +190,17 @@ def _vroom_routes(problem: Problem, deadline: float) -> vroom_start.RawRoutes:
     from .objective import solution_key
 
     budget = deadline - time.time() - 0.05
+    if searches is not None:
+        # Runs of a few searches on the problem in odd orders (the calling process
+        # takes the even ones), so the two processes explore different routes.
+        routes, _ = vroom_start.best_of_runs(
+            problem,
+            time.monotonic() + budget,
+            searches,
+            itertools.count(1, 2),
+            sla_as_deadline=True,
+        )
+        return routes
     routes = vroom_start.vroom_routes(problem, 1, 1, budget, sla_as_deadline=True)
     remaining = deadline - time.time()
     if remaining < 0.25 * budget:

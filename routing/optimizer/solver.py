@@ -91,6 +91,13 @@ class SearchOptions:
     vroom_threads: int = 2
     # VROOM stops after this share of the time budget (its own timeout).
     vroom_share: float = 0.4
+    # Above `vroom_full_up_to` jobs, VROOM runs only its first `vroom_searches` heuristic
+    # starts (each with a local search of depth `vroom_exploration`) instead of all 32:
+    # it splits its timeout equally between searches, so all 32 are cut short on a large
+    # day. 0 = VROOM's own count. The member (parallel.py) runs `member_vroom_searches`.
+    vroom_searches: int = 1
+    vroom_full_up_to: int = 200
+    member_vroom_searches: int = 1
     # VROOM builds the start with SLA deadlines as hard window ends (vroom_start.py).
     vroom_sla_as_deadline: bool = True
     # OR-Tools' iterated local search (ruin and recreate + simulated annealing acceptance)
@@ -121,6 +128,9 @@ class SearchOptions:
             "vroom_exploration": self.vroom_exploration,
             "vroom_threads": self.vroom_threads,
             "vroom_share": self.vroom_share,
+            "vroom_searches": self.vroom_searches,
+            "vroom_full_up_to": self.vroom_full_up_to,
+            "member_vroom_searches": self.member_vroom_searches,
             "vroom_sla_as_deadline": self.vroom_sla_as_deadline,
             "ortools_starts_up_to": self.ortools_starts_up_to,
             "parallel_member": self.parallel_member,
@@ -191,7 +201,12 @@ def _solve(
     ):
         kind = parallel.member_for(problem)
         if kind is not None:
-            member = parallel.launch(problem, kind, parallel.answer_deadline(remaining))
+            member = parallel.launch(
+                problem,
+                kind,
+                parallel.answer_deadline(remaining),
+                vroom_searches=_vroom_searches(options, options.member_vroom_searches, problem),
+            )
     try:
         return _search(
             problem, time_limit_s, on_progress, options, member, started, reasons, allowed
@@ -217,6 +232,8 @@ def _search(
     warm_start: dict[int, list[int]] | None = None
     constructed: Solution | None = None
     construction_log: dict[str, object] = {}
+    vroom_searches = _vroom_searches(options, options.vroom_searches, problem)
+    vroom_orders = itertools.count(0, 2)
     # A solution limit asks for a reproducible run; VROOM's routes are not (two runs of
     # pyvroom 1.15 on one thread returned different routes of equal cost), so it is
     # left out then.
@@ -227,20 +244,34 @@ def _search(
     ):
         budget = time_limit_s * options.vroom_share
         begun = time.monotonic()
-        raw_routes = vroom_start.vroom_routes(
-            problem,
-            options.vroom_exploration,
-            # The member has the other core.
-            1 if member is not None else options.vroom_threads,
-            budget,
-            sla_as_deadline=options.vroom_sla_as_deadline,
-        )
+        if vroom_searches is not None:
+            # Large day: whole VROOM runs of a few searches each, on the problem in
+            # different orders (the member takes the odd orders), the best kept.
+            raw_routes, runs = vroom_start.best_of_runs(
+                problem,
+                begun + budget,
+                vroom_searches,
+                vroom_orders,
+                sla_as_deadline=options.vroom_sla_as_deadline,
+                exploration=options.vroom_exploration,
+            )
+            construction_log["vroom_runs"] = runs
+        else:
+            raw_routes = vroom_start.vroom_routes(
+                problem,
+                options.vroom_exploration,
+                # The member has the other core.
+                1 if member is not None else options.vroom_threads,
+                budget,
+                sla_as_deadline=options.vroom_sla_as_deadline,
+            )
         constructed = vroom_start.checked_solution(problem, raw_routes, NO_SLOT)
         warm_start = {
             route.vehicle: [s.id for s in route.steps if s.type == "job"]
             for route in constructed.routes
         }
         construction_log = {
+            **construction_log,
             "construction": "vroom",
             "vroom_s": round(time.monotonic() - begun, 3),
             "vroom_routes": len(raw_routes),
@@ -311,6 +342,22 @@ def _search(
         _warm_routes(problem, model, warm_start, allowed) if warm_start is not None else None
     )
     assignment, start_log = _ortools_search(model, options, deadline, warm_routes)
+    if constructed is not None and vroom_searches is not None and assignment is None:
+        # OR-Tools found nothing from VROOM's routes (on days with breaks it can fail
+        # at once: SolveFromAssignment rejects the start that ReadAssignmentFromRoutes
+        # built). Rather than leave this core idle, more VROOM runs until the deadline.
+        raw_more, runs = vroom_start.best_of_runs(
+            problem,
+            deadline,
+            vroom_searches,
+            vroom_orders,
+            sla_as_deadline=options.vroom_sla_as_deadline,
+            exploration=options.vroom_exploration,
+        )
+        more = vroom_start.checked_solution(problem, raw_more, NO_SLOT) if runs else None
+        construction_log["vroom_runs_after_ortools"] = runs
+        if more is not None and solution_key(problem, more) < solution_key(problem, constructed):
+            constructed = more
     solving_s = time.monotonic() - started - loading_s
 
     search_log: dict[str, object] = {
@@ -366,6 +413,14 @@ def _search(
     solution.solving_ms = round(solving_s * 1000)
     solution.search_log = search_log
     return solution
+
+
+def _vroom_searches(options: SearchOptions, searches: int, problem: Problem) -> int | None:
+    """How many of VROOM's searches to run: None (VROOM's own count for the exploration
+    level) on problems small enough for all of them to finish, or when not limited."""
+    if searches <= 0 or len(problem.jobs) <= options.vroom_full_up_to:
+        return None
+    return searches
 
 
 def _best_of(

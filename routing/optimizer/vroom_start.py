@@ -18,6 +18,10 @@ The result is a `Solution` whose every route satisfies the checker.
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -34,6 +38,10 @@ except ImportError:  # pragma: no cover - exercised only in stripped installs
 # Raw routes of a construction: vehicle id -> [(step type, id, service start)], in the
 # problem's units; `checked_solution` turns them into our schedule.
 RawRoutes = dict[int, list[tuple[str, int, float]]]
+
+# VROOM's heuristic parameter sets: exploration 5 uses all 32 (4 x 6 + 4 + 4); asking for
+# more would read past VROOM's table.
+MAX_SEARCHES = 32
 
 # Skills used to express pins: far above any skill number a caller would use.
 PIN_SKILL_BASE = 2**31
@@ -189,12 +197,25 @@ def vroom_routes(
     threads: int,
     timeout_s: float | None,
     sla_as_deadline: bool = False,
+    searches: int | None = None,
+    order: int = 0,
 ) -> dict[int, list[tuple[str, int, float]]]:
-    """Raw VROOM routes: vehicle id -> [(step type, id, service start in problem units)]."""
+    """Raw VROOM routes: vehicle id -> [(step type, id, service start in problem units)].
+
+    `searches`: run only VROOM's first `searches` heuristic starts, each followed by a
+    local search of depth `exploration` (None: VROOM's own count for the level, 32 at
+    exploration 5). VROOM splits its timeout equally between the searches of a thread,
+    so on a large day a timeout cuts every one of 32 searches short; fewer searches get
+    to finish theirs. `order` (see `reordered`) permutes the jobs and vehicles VROOM is
+    given: its heuristics break ties by input order, so another order gives other routes
+    of about the same quality, which is how several runs explore different regions."""
     scale = problem.time_scale
-    instance, in_progress = _build_input(problem, scale, sla_as_deadline)
+    instance, in_progress = _build_input(reordered(problem, order), scale, sla_as_deadline)
     timeout = dt.timedelta(seconds=timeout_s) if timeout_s is not None else None
-    result = instance.solve(exploration_level=exploration, nb_threads=threads, timeout=timeout)
+    if searches is None:
+        result = instance.solve(exploration_level=exploration, nb_threads=threads, timeout=timeout)
+    else:
+        result = _solve_searches(instance, searches, exploration, threads, timeout)
     routes: dict[int, list[tuple[str, int, float]]] = {}
     for route in result.to_dict().get("routes", []):
         steps = [
@@ -215,6 +236,81 @@ def vroom_routes(
                 for brk in v.breaks
             ]
     return routes
+
+
+def reordered(problem: Problem, order: int) -> Problem:
+    """`problem` with its jobs and vehicles as given (order 0), reversed (1) or shuffled
+    with seed `order` (2 and up). Ids are unchanged, so routes read back the same way."""
+    if order == 0:
+        return problem
+    jobs, vehicles = list(problem.jobs), list(problem.vehicles)
+    if order == 1:
+        jobs.reverse()
+        vehicles.reverse()
+    else:
+        rng = random.Random(order)
+        rng.shuffle(jobs)
+        rng.shuffle(vehicles)
+    return replace(problem, jobs=jobs, vehicles=vehicles)
+
+
+def best_of_runs(
+    problem: Problem,
+    deadline: float,
+    searches: int,
+    orders: Iterable[int],
+    sla_as_deadline: bool = True,
+    exploration: int = 5,
+) -> tuple[RawRoutes, list[dict[str, float]]]:
+    """Repeated VROOM runs on one thread, each of `searches` searches on the problem in
+    the next of `orders`, until `deadline` (time.monotonic()); the best routes under the
+    objective (after our schedule and checker) and a log line per run. A run starts
+    only when the time left is at least 0.7 x the mean run so far (a run cut short by
+    VROOM's timeout still returns routes, but usually worse ones); none starts once the
+    deadline has passed ({} and an empty log then)."""
+    from .objective import solution_key
+
+    best: RawRoutes = {}
+    best_key: tuple[float, float, float] | None = None
+    log: list[dict[str, float]] = []
+    for order in orders:
+        remaining = deadline - time.monotonic()
+        if log and remaining < 0.7 * sum(r["s"] for r in log) / len(log):
+            break
+        if remaining <= 0.05:
+            break
+        begun = time.monotonic()
+        routes = vroom_routes(
+            problem,
+            exploration,
+            1,
+            remaining,
+            sla_as_deadline=sla_as_deadline,
+            searches=searches,
+            order=order,
+        )
+        key = solution_key(problem, checked_solution(problem, routes, ""))
+        log.append({"order": order, "s": round(time.monotonic() - begun, 3), "cost": key[2]})
+        if best_key is None or key < best_key:
+            best, best_key = routes, key
+    return best, log
+
+
+def _solve_searches(
+    instance: Any, searches: int, depth: int, threads: int, timeout: dt.timedelta | None
+) -> Any:
+    """pyvroom's `Input.solve` only takes an exploration level; its binding also has
+    VROOM's (nb_searches, depth) entry point, used here the way `solve` uses the other."""
+    from vroom.solution.solution import Solution as VroomSolution
+
+    return VroomSolution(
+        instance._solve(
+            nb_searches=min(max(1, searches), MAX_SEARCHES),
+            depth=depth,
+            nb_threads=threads,
+            timeout=timeout,
+        )
+    )
 
 
 def schedule_routes(
