@@ -89,12 +89,15 @@ class Task:
     sla: bool = True
     # Field days: VROOM's figures from the "dayvroom" task of the same day.
     vroom: dict[str, Any] | None = None
+    # Field days with SLA: VROOM's figures when told the SLA deadlines as hard window
+    # ends ("dayvroomontime"): a VROOM plan that is on time too, for the travel it costs.
+    vroom_on_time: dict[str, Any] | None = None
     # Field days: folder of cached VROOM reference figures (--vroom-cache); "" = none.
     vroom_cache: str = ""
 
     @property
     def expected_seconds(self) -> float:
-        if self.kind == "dayvroom":
+        if self.kind in ("dayvroom", "dayvroomontime"):
             return 2 * FIELD_DAY_CAP_S * self.jobs / 300
         if self.kind == "fieldday":
             return FIELD_DAY_CAP_S
@@ -439,6 +442,38 @@ def write_vroom_cache(folder: str, key: str, figures: dict[str, Any]) -> None:
     partial.replace(target / f"{key}.json")  # atomic: parallel runs never see half a file
 
 
+def run_dayvroom_on_time(task: Task) -> Result:
+    """VROOM x5 on one thread on a field day with its SLA deadlines as hard window ends
+    (as our own VROOM start sees them): what an on-time plan costs VROOM in travel. Jobs
+    it cannot serve by their deadline are left out, so its served priority may be lower."""
+    from routing.optimizer.model import Solution, Unassigned
+    from routing.optimizer.vroom_json import parse_problem
+    from routing.optimizer.vroom_start import schedule_routes, vroom_routes
+
+    data = _field_day(task)
+    key = vroom_cache_key(data, task.sla) + "-deadlines"
+    if task.vroom_cache:
+        cached = read_vroom_cache(task.vroom_cache, key)
+        if cached is not None:
+            cached["cached"] = True
+            return Result(task, seconds=cached["seconds"], extra={"vroom_on_time": cached})
+    problem = parse_problem(data)
+    started = time.monotonic()
+    raw = vroom_routes(problem, VROOM_EXPLORATION, 1, None, sla_as_deadline=True)
+    seconds = time.monotonic() - started
+    routes = schedule_routes(problem, raw)
+    served = {s.id for r in routes for s in r.steps if s.type == "job"}
+    left = [
+        Unassigned(j.id, j.location, j.location_index, "-")
+        for j in problem.jobs
+        if j.id not in served
+    ]
+    figures = _day_figures(problem, Solution(routes=routes, unassigned=left), seconds)
+    if task.vroom_cache:
+        write_vroom_cache(task.vroom_cache, key, figures)
+    return Result(task, seconds=seconds, extra={"vroom_on_time": figures})
+
+
 def run_dayvroom(task: Task) -> Result:
     """VROOM x5 on one thread on a generated field day, checked by our checker. With
     --vroom-cache, figures already measured on the identical day are reused (marked
@@ -526,6 +561,7 @@ RUNNERS = {
     "pyvrp": run_pyvrp,
     "fieldservice": run_fieldservice,
     "dayvroom": run_dayvroom,
+    "dayvroomontime": run_dayvroom_on_time,
     "fieldday": run_fieldday,
 }
 
@@ -756,6 +792,7 @@ class Report:
                 f"{'yes' if prio_ok else 'NO':>6s} {'yes' if time_ok else 'NO':>5s} "
                 f"{travel_ratio:6.3f}{'' if equal else ' (prio differs)'}"
             )
+        self._print_on_time(rows)
         cached = [r for r in rows if (r.extra.get("vroom") or {}).get("cached")]
         if cached:
             self.line(
@@ -767,6 +804,35 @@ class Report:
             f"target on {met['time']}/{len(rows)}; travel <= 1.02 x VROOM on "
             f"{met['travel']}/{met['travel_n']} days of equal priority --"
         )
+
+    def _print_on_time(self, rows: list[Result]) -> None:
+        """Ours against VROOM told the SLA deadlines (hard window ends): both plans on
+        time, so travel compares like for like where the served priority is equal."""
+        rows = [r for r in rows if r.task.vroom_on_time and r.extra.get("ours")]
+        if not rows:
+            return
+        self.line(
+            "on-time VROOM (x5, 1 thread, SLA deadlines as hard window ends) vs ours, same days:"
+        )
+        self.line(
+            f"{'day':12s} | {'prio':>6s} {'jobs':>5s} {'travel h':>8s} {'late h':>7s} "
+            f"{'wall s':>6s} {'ok':>3s} | ours travel / on-time VROOM travel"
+        )
+        met = equal = 0
+        for r in rows:
+            day = f"{r.task.technicians}x{r.task.jobs} s{r.task.seed}"
+            v, ours = r.task.vroom_on_time, r.extra["ours"]
+            ok = "yes" if v["violations"] == 0 else f"NO{v['violations']}"
+            ratio = ours["travel_h"] / v["travel_h"] if v["travel_h"] else math.nan
+            note = "" if ours["priority"] == v["priority"] else " (prio differs)"
+            if not note:
+                equal += 1
+                met += ratio <= 1.02
+            self.line(
+                f"{day:12s} | {v['priority']:6d} {v['served']:5d} {v['travel_h']:8.1f} "
+                f"{v['late_h']:7.1f} {v['seconds']:6.1f} {ok:>3s} | {ratio:6.3f}{note}"
+            )
+        self.line(f"-- travel <= 1.02 x on-time VROOM on {met}/{equal} days of equal priority --")
 
     def print_errors(self) -> None:
         errors = [r for r in self.results if r.error]
@@ -854,6 +920,13 @@ def main(argv: list[str] | None = None) -> int:
         help="keep SLA deadlines on field days (--no-fieldday-sla: like-for-like travel)",
     )
     parser.add_argument(
+        "--vroom-on-time",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="field days with SLA: also run VROOM with the SLA deadlines as hard window ends, "
+        "for the travel an on-time VROOM plan costs",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help=f"iterate fast: Solomon {QUICK_SOLOMON} at 5 s, field days 30x300 seed 1 "
@@ -928,6 +1001,8 @@ def main(argv: list[str] | None = None) -> int:
                         vroom_cache=args.vroom_cache,
                     )
                 )
+                if args.fieldday_sla and args.vroom_on_time:
+                    tasks.append(replace(tasks[-1], kind="dayvroomontime"))
     # Longest first so the workers finish together. Single-process tasks (the peers,
     # VROOM's field-day runs) go first, `--jobs` at a time; then our solves one at a time
     # with all the cores for themselves, since each runs a second portfolio member in a
@@ -964,8 +1039,18 @@ def main(argv: list[str] | None = None) -> int:
 
     phase_one = run_phase(single, args.jobs)
     # A day VROOM failed on has nothing to compare with (its error is listed).
+    on_time = {
+        r.task.instance: r.extra["vroom_on_time"]
+        for r in phase_one
+        if r.task.kind == "dayvroomontime" and r.error is None
+    }
     days = [
-        replace(r.task, kind="fieldday", vroom=r.extra["vroom"])
+        replace(
+            r.task,
+            kind="fieldday",
+            vroom=r.extra["vroom"],
+            vroom_on_time=on_time.get(r.task.instance),
+        )
         for r in phase_one
         if r.task.kind == "dayvroom" and r.error is None
     ]
