@@ -27,7 +27,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 from ortools.util import optional_boolean_pb2
 
-from . import parallel, vroom_start
+from . import parallel, regret, vroom_start
 from .decompose import solve_by_area
 from .matrices import as_array, clear_cache
 from .model import Break, Job, Number, Problem, Route, Solution, Step, Unassigned, Vehicle
@@ -36,6 +36,8 @@ from .objective import DropPenalties, describe_key, drop_penalties, solution_key
 ProgressCallback = Callable[[float, float], None]
 
 NO_SLOT = "no feasible slot within time limit"
+# Regret insertion stops inserting after this share of the time budget (regret.py).
+REGRET_SHARE = 0.2
 # Longest complete search tried on tiny problems before the heuristic search.
 EXACT_BUDGET_S = 1.0
 
@@ -87,6 +89,10 @@ class SearchOptions:
     # are returned as they are if OR-Tools finds nothing better. "ortools": OR-Tools
     # construction heuristics (and decomposition by area for large problems) only.
     construction: str = "vroom"
+    # "regret": our regret-k insertion (regret.py) instead of VROOM's routes; "vroom+regret":
+    # both, the better under the objective seeds OR-Tools. Measured in bench/solver.py
+    # (see README.md, "Regret insertion"): not better than "vroom", hence not the default.
+    regret_k: int = 3
     vroom_exploration: int = 5
     vroom_threads: int = 2
     # VROOM stops after this share of the time budget (its own timeout).
@@ -125,6 +131,7 @@ class SearchOptions:
             "vehicles_per_area": self.vehicles_per_area,
             "exact_up_to": self.exact_up_to,
             "construction": self.construction,
+            "regret_k": self.regret_k,
             "vroom_exploration": self.vroom_exploration,
             "vroom_threads": self.vroom_threads,
             "vroom_share": self.vroom_share,
@@ -237,11 +244,12 @@ def _search(
     # A solution limit asks for a reproducible run; VROOM's routes are not (two runs of
     # pyvroom 1.15 on one thread returned different routes of equal cost), so it is
     # left out then.
-    if (
-        options.construction == "vroom"
+    vroom_ran = (
+        options.construction in ("vroom", "vroom+regret")
         and options.solution_limit is None
         and vroom_start.available()
-    ):
+    )
+    if vroom_ran:
         budget = time_limit_s * options.vroom_share
         begun = time.monotonic()
         if vroom_searches is not None:
@@ -278,8 +286,20 @@ def _search(
             "vroom_routes_kept": len(constructed.routes),
             "vroom": describe_key(solution_key(problem, constructed)),
         }
+    if options.construction in ("regret", "vroom+regret"):
+        # Its own slice of the budget, after VROOM's: it takes milliseconds to seconds.
+        constructed, warm_start = _regret_start(
+            problem,
+            allowed,
+            options,
+            time.monotonic() + time_limit_s * REGRET_SHARE,
+            constructed,
+            warm_start,
+            construction_log,
+        )
     elif (
-        options.decompose_above is not None
+        not vroom_ran
+        and options.decompose_above is not None
         and len(modelled) > options.decompose_above
         and len(problem.vehicles) >= 2 * options.vehicles_per_area
     ):
@@ -342,7 +362,7 @@ def _search(
         _warm_routes(problem, model, warm_start, allowed) if warm_start is not None else None
     )
     assignment, start_log = _ortools_search(model, options, deadline, warm_routes)
-    if constructed is not None and vroom_searches is not None and assignment is None:
+    if vroom_ran and vroom_searches is not None and assignment is None:
         # OR-Tools found nothing from VROOM's routes (on days with breaks it can fail
         # at once: SolveFromAssignment rejects the start that ReadAssignmentFromRoutes
         # built). Rather than leave this core idle, more VROOM runs until the deadline.
@@ -413,6 +433,32 @@ def _search(
     solution.solving_ms = round(solving_s * 1000)
     solution.search_log = search_log
     return solution
+
+
+def _regret_start(
+    problem: Problem,
+    allowed: dict[int, list[int]],
+    options: SearchOptions,
+    deadline: float,
+    constructed: Solution | None,
+    warm_start: dict[int, list[int]] | None,
+    construction_log: dict[str, object],
+) -> tuple[Solution | None, dict[int, list[int]] | None]:
+    """Our regret insertion (checked like VROOM's routes); it replaces the current
+    construction (VROOM's, if any) only when better under the objective."""
+    result = regret.regret_routes(problem, allowed, k=options.regret_k, deadline=deadline)
+    mine = vroom_start.checked_solution(problem, result.routes, NO_SLOT)
+    construction_log["regret_s"] = round(result.seconds, 3)
+    construction_log["regret_routes"] = len(result.routes)
+    construction_log["regret_routes_kept"] = len(mine.routes)
+    construction_log["regret"] = describe_key(solution_key(problem, mine))
+    if constructed is not None and solution_key(problem, constructed) <= solution_key(
+        problem, mine
+    ):
+        return constructed, warm_start
+    construction_log["construction"] = "regret"
+    routes = {r.vehicle: [s.id for s in r.steps if s.type == "job"] for r in mine.routes}
+    return mine, routes
 
 
 def _vroom_searches(options: SearchOptions, searches: int, problem: Problem) -> int | None:
