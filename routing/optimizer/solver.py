@@ -274,6 +274,12 @@ def _search(
                 sla_as_deadline=options.vroom_sla_as_deadline,
             )
         constructed = vroom_start.checked_solution(problem, raw_routes, NO_SLOT)
+        if options.vroom_sla_as_deadline and any(
+            left.id not in reasons for left in constructed.unassigned
+        ):
+            constructed = late_rather_than_left_out(
+                problem, constructed, options, vroom_searches, budget / 2, construction_log
+            )
         warm_start = {
             route.vehicle: [s.id for s in route.steps if s.type == "job"]
             for route in constructed.routes
@@ -459,6 +465,30 @@ def _regret_start(
     construction_log["construction"] = "regret"
     routes = {r.vehicle: [s.id for s in r.steps if s.type == "job"] for r in mine.routes}
     return mine, routes
+
+
+def late_rather_than_left_out(
+    problem: Problem,
+    constructed: Solution,
+    options: SearchOptions,
+    searches: int | None,
+    timeout_s: float,
+    log: dict[str, object],
+) -> Solution:
+    """VROOM's start takes SLA deadlines as hard window ends, so it leaves out a job
+    nobody can reach in time, which our objective would rather serve late (lateness
+    ranks below served priority and jobs). OR-Tools puts such a job back when it can
+    search from VROOM's routes, but not on large days with breaks (README: it fails
+    from those routes), so a run of VROOM that ignores the deadlines competes here and
+    the objective decides."""
+    raw = vroom_start.vroom_routes(
+        problem, options.vroom_exploration, 1, timeout_s, sla_as_deadline=False, searches=searches
+    )
+    blind = vroom_start.checked_solution(problem, raw, NO_SLOT)
+    log["vroom_sla_blind"] = describe_key(solution_key(problem, blind))
+    if solution_key(problem, blind) < solution_key(problem, constructed):
+        return blind
+    return constructed
 
 
 def _vroom_searches(options: SearchOptions, searches: int, problem: Problem) -> int | None:

@@ -250,3 +250,36 @@ def test_vroom_start_with_sla_deadlines_is_on_time() -> None:
     assert lateness(sla_as_deadline=True) == 0
     solved = solution_to_json(solve(problem, 1.0, options=SearchOptions(exact_up_to=0)), problem)
     assert job_ids(route_of(solved, 1)) == [1, 2]
+
+
+def test_a_job_nobody_reaches_by_its_deadline_is_served_late_not_left_out() -> None:
+    # A is 100 s away and due at 10 s: VROOM with deadlines as window ends cannot place
+    # it; served late it still counts first in the objective.
+    from routing.optimizer.solver import late_rather_than_left_out
+
+    data = make_problem(
+        [0, 100, 5],
+        jobs=[
+            {"id": 1, "location_index": 1, "service": 1, "priority": 90,
+             "fieldops": {"sla_deadline": 10}},
+            {"id": 2, "location_index": 2, "service": 1, "priority": 1},
+        ],
+        vehicles=[{"id": 1, "start_index": 0, "end_index": 0, "time_window": [0, 500]}],
+    )  # fmt: skip
+    problem = parse_problem(data)
+    on_time = checked_solution(
+        problem, vroom_routes(problem, 5, 1, None, sla_as_deadline=True), "left out"
+    )
+    assert [u.id for u in on_time.unassigned] == [1]
+    log: dict = {}
+    rescued = late_rather_than_left_out(problem, on_time, SearchOptions(), None, 1.0, log)
+    assert not rescued.unassigned and log["vroom_sla_blind"]["served_priority"] == 91
+    assert sum(r.sla_lateness for r in rescued.routes) > 0
+    # In a solve whose start is VROOM's (the large-day path forced), the rescue runs.
+    solution = solve(
+        problem,
+        2.0,
+        options=SearchOptions(exact_up_to=0, vroom_full_up_to=0, parallel_member=False),
+    )
+    assert not solution.unassigned and "vroom_sla_blind" in solution.search_log
+    assert check(problem, solution_to_json(solution, problem)) == []
