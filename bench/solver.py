@@ -442,24 +442,16 @@ def write_vroom_cache(folder: str, key: str, figures: dict[str, Any]) -> None:
     partial.replace(target / f"{key}.json")  # atomic: parallel runs never see half a file
 
 
-def run_dayvroom_on_time(task: Task) -> Result:
-    """VROOM x5 on one thread on a field day with its SLA deadlines as hard window ends
-    (as our own VROOM start sees them): what an on-time plan costs VROOM in travel. Jobs
-    it cannot serve by their deadline are left out, so its served priority may be lower."""
+def _vroom_day(task: Task, sla_as_deadline: bool) -> tuple[dict[str, Any], Any, list]:
+    """VROOM x5 on one thread on the task's field day: our figures of its plan, its raw
+    routes and the jobs it left out."""
     from routing.optimizer.model import Solution, Unassigned
     from routing.optimizer.vroom_json import parse_problem
     from routing.optimizer.vroom_start import schedule_routes, vroom_routes
 
-    data = _field_day(task)
-    key = vroom_cache_key(data, task.sla) + "-deadlines"
-    if task.vroom_cache:
-        cached = read_vroom_cache(task.vroom_cache, key)
-        if cached is not None:
-            cached["cached"] = True
-            return Result(task, seconds=cached["seconds"], extra={"vroom_on_time": cached})
-    problem = parse_problem(data)
+    problem = parse_problem(_field_day(task))
     started = time.monotonic()
-    raw = vroom_routes(problem, VROOM_EXPLORATION, 1, None, sla_as_deadline=True)
+    raw = vroom_routes(problem, VROOM_EXPLORATION, 1, None, sla_as_deadline=sla_as_deadline)
     seconds = time.monotonic() - started
     routes = schedule_routes(problem, raw)
     served = {s.id for r in routes for s in r.steps if s.type == "job"}
@@ -468,39 +460,42 @@ def run_dayvroom_on_time(task: Task) -> Result:
         for j in problem.jobs
         if j.id not in served
     ]
-    figures = _day_figures(problem, Solution(routes=routes, unassigned=left), seconds)
+    return _day_figures(problem, Solution(routes=routes, unassigned=left), seconds), raw, left
+
+
+def _cached(task: Task, key: str, name: str) -> Result | None:
+    cached = read_vroom_cache(task.vroom_cache, key) if task.vroom_cache else None
+    if cached is None:
+        return None
+    cached["cached"] = True
+    return Result(task, seconds=cached["seconds"], extra={name: cached})
+
+
+def run_dayvroom_on_time(task: Task) -> Result:
+    """VROOM x5 on one thread on a field day with its SLA deadlines as hard window ends
+    (as our own VROOM start sees them): what an on-time plan costs VROOM in travel. Jobs
+    it cannot serve by their deadline are left out, so its served priority may be lower."""
+    key = vroom_cache_key(_field_day(task), task.sla) + "-deadlines"
+    if (cached := _cached(task, key, "vroom_on_time")) is not None:
+        return cached
+    figures, _, _ = _vroom_day(task, sla_as_deadline=True)
     if task.vroom_cache:
         write_vroom_cache(task.vroom_cache, key, figures)
-    return Result(task, seconds=seconds, extra={"vroom_on_time": figures})
+    return Result(task, seconds=figures["seconds"], extra={"vroom_on_time": figures})
 
 
 def run_dayvroom(task: Task) -> Result:
     """VROOM x5 on one thread on a generated field day, checked by our checker. With
     --vroom-cache, figures already measured on the identical day are reused (marked
     `cached`, with VROOM's wall time as measured then)."""
-    from routing.optimizer.model import Solution, Unassigned
+    from routing.optimizer.model import Solution
     from routing.optimizer.vroom_json import parse_problem
-    from routing.optimizer.vroom_start import schedule_routes, vroom_routes
+    from routing.optimizer.vroom_start import schedule_routes
 
-    data = _field_day(task)
-    key = vroom_cache_key(data, task.sla)
-    if task.vroom_cache:
-        cached = read_vroom_cache(task.vroom_cache, key)
-        if cached is not None:
-            cached["cached"] = True
-            return Result(task, seconds=cached["seconds"], extra={"vroom": cached})
-    problem = parse_problem(data)
-    started = time.monotonic()
-    raw = vroom_routes(problem, VROOM_EXPLORATION, 1, None)
-    vroom_seconds = time.monotonic() - started
-    routes = schedule_routes(problem, raw)
-    served = {s.id for r in routes for s in r.steps if s.type == "job"}
-    left = [
-        Unassigned(j.id, j.location, j.location_index, "-")
-        for j in problem.jobs
-        if j.id not in served
-    ]
-    figures = _day_figures(problem, Solution(routes=routes, unassigned=left), vroom_seconds)
+    key = vroom_cache_key(_field_day(task), task.sla)
+    if (cached := _cached(task, key, "vroom")) is not None:
+        return cached
+    figures, raw, left = _vroom_day(task, sla_as_deadline=False)
     if task.vroom_cache:
         write_vroom_cache(task.vroom_cache, key, figures)
         # VROOM is not told SLA deadlines (sla_as_deadline=False above), so its input and
@@ -513,10 +508,10 @@ def run_dayvroom(task: Task) -> Result:
             task.vroom_cache,
             vroom_cache_key(other_data, other.sla),
             _day_figures(
-                other_problem, Solution(routes=other_routes, unassigned=left), vroom_seconds
+                other_problem, Solution(routes=other_routes, unassigned=left), figures["seconds"]
             ),
         )
-    return Result(task, seconds=vroom_seconds, extra={"vroom": figures})
+    return Result(task, seconds=figures["seconds"], extra={"vroom": figures})
 
 
 def run_fieldday(task: Task) -> Result:
