@@ -6,12 +6,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from django.db.models import Case, Exists, F, Max, Min, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from dispatch.models import Booking, FieldAlert
 from technicians.models import ShiftException, ShiftPattern, Technician
+from technicians.rows import Columns, fetch
 from technicians.selectors import (
     ShiftWindow,
     at_local,
@@ -19,7 +21,7 @@ from technicians.selectors import (
     shift_on,
     technicians_for_day,
 )
-from workorders.models import RequiredSkill, WorkOrder
+from workorders.models import RequiredSkill, Site, WorkOrder
 from workorders.status import Status
 
 
@@ -302,6 +304,39 @@ def technician_bookings(technician: Technician, day: date) -> QuerySet[Booking]:
         .select_related("work_order__customer", "work_order__site")
         .order_by("starts_at")
     )
+
+
+@cache
+def _day_query() -> tuple[str, Columns, Columns, Columns]:
+    bookings, orders, sites = Columns(Booking, "b"), Columns(WorkOrder, "w"), Columns(Site, "s")
+    sql = f"""SELECT {bookings.sql}, {orders.sql}, {sites.sql}
+        FROM {bookings.table} b
+        JOIN {orders.table} w ON w.id = b.work_order_id
+        JOIN {sites.table} s ON s.id = w.site_id
+        WHERE b.technician_id = %(technician)s AND b.state = %(active)s
+        AND b.starts_at < %(end)s AND b.ends_at > %(start)s
+        ORDER BY b.starts_at"""
+    return sql, bookings, orders, sites
+
+
+def technician_bookings_with_sites(technician: Technician, day: date) -> list[Booking]:
+    """`technician_bookings` (the same rows, in the same order) with work order and site
+    but not the customer, in SQL: it runs on every position post, and built by the ORM
+    the query cost more than running it. A test holds the two to the same answer."""
+    sql, *columns = _day_query()
+    start, end = day_bounds(day)
+    params = {
+        "technician": technician.pk,
+        "active": Booking.State.ACTIVE,
+        "start": start,
+        "end": end,
+    }
+    day_bookings = []
+    for booking, work_order, site in fetch(sql, params, *columns):
+        work_order.site = site
+        booking.work_order = work_order
+        day_bookings.append(booking)
+    return day_bookings
 
 
 def technician_owns_work_order(technician: Technician, work_order_id: int) -> bool:

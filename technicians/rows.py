@@ -20,6 +20,7 @@ class Columns:
         self.alias = alias
         self.table = model._meta.db_table
         self.names = [field.attname for field in fields]
+        self.pk_position = self.names.index(model._meta.pk.attname)
         self.sql = ", ".join(f'{alias}."{field.column}"' for field in fields)
 
     def __len__(self) -> int:
@@ -42,8 +43,8 @@ def fetch(sql: str, params: dict | Sequence, *columns: Columns) -> list[list[Mod
         start = 0
         for group in columns:
             values = row[start : start + len(group)]
-            pk = values[group.names.index(group.model._meta.pk.attname)]
-            instances.append(None if pk is None else group.load(values))
+            missing = values[group.pk_position] is None
+            instances.append(None if missing else group.load(values))
             start += len(group)
         instances.extend(row[start:])
         result.append(instances)

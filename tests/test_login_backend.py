@@ -1,7 +1,8 @@
-"""The login backend loads a session's user with its technician and roles in one
-hand-written query (technicians.auth): it must load exactly what the ORM would, and
-keep everything Django's ModelBackend guarantees (inactive logins, changed
-passwords, unknown backends)."""
+"""The hand-written reads on every request (technicians.rows) load exactly what the ORM
+would. The login backend (technicians.auth) loads a session's user with its technician
+and roles in one query and keeps everything Django's ModelBackend guarantees (inactive
+logins, changed passwords, unknown backends); the position post's day of bookings is
+the selector's day."""
 
 from datetime import timedelta
 
@@ -11,9 +12,8 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
-from dispatch.eta import _day_bookings
 from dispatch.models import Booking
-from dispatch.selectors import technician_bookings
+from dispatch.selectors import technician_bookings, technician_bookings_with_sites
 from technicians.auth import LoginBackend
 from technicians.models import Technician
 from technicians.roles import Role, user_roles
@@ -96,7 +96,7 @@ def _compare_days(django_assert_num_queries):
     booked_job(phone_technician(), hours_from_now=2)  # someone else's
     today = timezone.localdate()
     with django_assert_num_queries(1):
-        day = _day_bookings(tech, today)
+        day = technician_bookings_with_sites(tech, today)
         sites = [booking.work_order.site.latitude for booking in day]
     expected = list(technician_bookings(tech, today))
     assert [b.work_order_id for b in day] == [sooner.pk, later.pk]
@@ -105,4 +105,4 @@ def _compare_days(django_assert_num_queries):
         _same_columns(loaded, stored)
         _same_columns(loaded.work_order, stored.work_order)
         _same_columns(loaded.work_order.site, stored.work_order.site)
-    assert _day_bookings(tech, today + timedelta(days=1)) == []
+    assert technician_bookings_with_sites(tech, today + timedelta(days=1)) == []

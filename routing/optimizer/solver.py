@@ -280,10 +280,7 @@ def _search(
             constructed = late_rather_than_left_out(
                 problem, constructed, options, vroom_searches, budget / 2, construction_log
             )
-        warm_start = {
-            route.vehicle: [s.id for s in route.steps if s.type == "job"]
-            for route in constructed.routes
-        }
+        warm_start = jobs_by_vehicle(constructed)
         construction_log = {
             **construction_log,
             "construction": "vroom",
@@ -318,10 +315,7 @@ def _search(
         )
 
         def solve_area(area: Problem, limit: float) -> dict[int, list[int]]:
-            area_solution = _solve(area, limit, None, area_options)
-            return {
-                r.vehicle: [s.id for s in r.steps if s.type == "job"] for r in area_solution.routes
-            }
+            return jobs_by_vehicle(_solve(area, limit, None, area_options))
 
         budget = time_limit_s * options.decomposition_share
         warm_start = solve_by_area(problem, modelled, options.vehicles_per_area, budget, solve_area)
@@ -463,8 +457,12 @@ def _regret_start(
     ):
         return constructed, warm_start
     construction_log["construction"] = "regret"
-    routes = {r.vehicle: [s.id for s in r.steps if s.type == "job"] for r in mine.routes}
-    return mine, routes
+    return mine, jobs_by_vehicle(mine)
+
+
+def jobs_by_vehicle(solution: Solution) -> dict[int, list[int]]:
+    """Each route's job ids in order, by vehicle id: a warm start for OR-Tools."""
+    return {r.vehicle: [s.id for s in r.steps if s.type == "job"] for r in solution.routes}
 
 
 def late_rather_than_left_out(
