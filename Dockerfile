@@ -27,4 +27,4 @@ USER app
 EXPOSE 8000
 
 # The web service: migrate, optionally seed the demo data, then serve.
-CMD ["sh", "-c", "python manage.py migrate --noinput && if [ \"${DISPATCH_SEED_DEMO:-0}\" = 1 ]; then python manage.py seed_demo; fi && exec gunicorn dispatch.wsgi:application --bind 0.0.0.0:8000 --workers 2 --threads 4 --access-logfile -"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && if [ \"${DISPATCH_SEED_DEMO:-0}\" = 1 ]; then python manage.py seed_demo; fi && exec gunicorn dispatch.wsgi:application --bind 0.0.0.0:8000 -c gunicorn.conf.py --access-logfile -"]

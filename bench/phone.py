@@ -5,9 +5,9 @@
 Position posts per second [≥ 200/s] are measured twice, one post per technician (the
 rate limit allows one per technician per POSITION_MIN_INTERVAL_S):
 
-* through the real stack: a gunicorn started here as the demo runs it (the same
-  worker and thread counts as scripts/run-demo.sh, access log off), real HTTP over
-  keep-alive connections with a session and a CSRF token as the phone sends them.
+* through the real stack: a gunicorn started here as the demo runs it (its settings in
+  gunicorn.conf.py, access log off), real HTTP with a session and a CSRF token as the
+  phone sends them, from CONNECTIONS client threads.
   The load generator is a process of this benchmark on the same machine, so it takes
   its share of the same cores; the line says how many.
 * in process, through Django's test client (middleware, database sessions, login;
@@ -19,6 +19,7 @@ The status action round trip [≤ 150 ms] is measured with the test client.
 import http.client
 import multiprocessing
 import os
+import runpy
 import signal
 import socket
 import statistics
@@ -44,12 +45,9 @@ os.environ.setdefault("CACHE_KEY_PREFIX", "bench-phone")
 TECHNICIANS = 1400  # one position post each: 400 alone, 400 forked, 600 over HTTP
 IN_PROCESS = 400
 WORKERS = 4
-# As scripts/run-demo.sh runs the web server.
-# As the demo runs it (scripts/run-demo.sh); BENCH_GUNICORN="3x2" tries another shape.
-GUNICORN_WORKERS, GUNICORN_THREADS = (
-    int(n) for n in os.environ.get("BENCH_GUNICORN", "2x4").split("x")
-)
-CONNECTIONS = 8  # keep-alive connections of the load generator, one thread each
+# The web server's settings, as the demo runs it (WEB_WORKERS tries another count).
+GUNICORN_CONFIG = ROOT / "gunicorn.conf.py"
+CONNECTIONS = 8  # client threads of the load generator, one connection each at a time
 ACTION_TECHNICIANS = 30  # status actions: en route, on site, complete each
 
 
@@ -218,10 +216,9 @@ def main() -> None:
     )
     print(
         f"  position ingest, HTTP        {http.rate:7.0f} posts/s   target ≥ 200/s   "
-        f"({len(over_http)} posts, gunicorn {GUNICORN_WORKERS} workers × {GUNICORN_THREADS} "
-        f"threads, {CONNECTIONS} keep-alive connections from a load generator on the same "
-        f"{os.cpu_count()} cores; median {http.median * 1000:.1f} ms; load average "
-        f"{http.load:.2f} before)"
+        f"({len(over_http)} posts, gunicorn {http.server}, {CONNECTIONS} client threads of "
+        f"a load generator on the same {os.cpu_count()} cores; median "
+        f"{http.median * 1000:.1f} ms; load average {http.load:.2f} before)"
     )
     if http.cpu is not None:
         web, database, generator = (seconds / len(over_http) * 1000 for seconds in http.cpu)
@@ -243,6 +240,7 @@ def main() -> None:
 @dataclass(frozen=True)
 class HttpRun:
     rate: float  # posts per second
+    server: str  # gunicorn's shape, e.g. "3 sync workers"
     median: float  # seconds, one post's round trip
     load: float  # the one-minute load average just before: others' work on the machine
     cpu: tuple[float, float, float] | None  # seconds: web, PostgreSQL, load generator
@@ -297,7 +295,7 @@ def _wait_for_server(port: int, server: subprocess.Popen) -> None:
 
 
 def _post_over_http(sessions: list[str], session_cookie: str) -> HttpRun:
-    """`sessions` each posting once through a gunicorn over keep-alive connections.
+    """`sessions` each posting once through a gunicorn run as the demo runs it.
 
     The machine may be shared, so besides the rate this measures the CPU time the
     posts cost: gunicorn's workers, the PostgreSQL server processes serving them (when
@@ -311,10 +309,8 @@ def _post_over_http(sessions: list[str], session_cookie: str) -> HttpRun:
             "dispatch.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(GUNICORN_WORKERS),
-            "--threads",
-            str(GUNICORN_THREADS),
+            "--config",
+            str(GUNICORN_CONFIG),
             "--log-level",
             "warning",
         ],
@@ -385,7 +381,9 @@ def _post_over_http(sessions: list[str], session_cookie: str) -> HttpRun:
             cpu = None
         if failures:
             raise SystemExit(f"{len(failures)} position posts failed, e.g. {failures[0]}")
-        return HttpRun(len(sessions) / elapsed, statistics.median(times), load, cpu)
+        config = runpy.run_path(str(GUNICORN_CONFIG))
+        shape = f"{config['workers']} {config['worker_class']} workers"
+        return HttpRun(len(sessions) / elapsed, shape, statistics.median(times), load, cpu)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

@@ -14,12 +14,14 @@ from workorders.status import Status
 
 
 def next_visit(
-    technician: Technician, now: datetime
+    technician: Technician, now: datetime, bookings: list[Booking] | None = None
 ) -> tuple[Booking, tuple[datetime, datetime]] | None:
     """Today's next visit (the one under way first) and its expected (arrival, end):
     from the job on site when there is one, else the phone's fresh position, else the
-    planned drive from now."""
-    bookings = technician_bookings_with_sites(technician, timezone.localdate(now))
+    planned drive from now. `bookings`: today's, as `technician_bookings_with_sites`
+    reads them, when the caller has them already."""
+    if bookings is None:
+        bookings = technician_bookings_with_sites(technician, timezone.localdate(now))
     current = next((b for b in bookings if b.work_order.status == Status.ON_SITE), None)
     upcoming = [
         b

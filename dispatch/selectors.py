@@ -306,37 +306,61 @@ def technician_bookings(technician: Technician, day: date) -> QuerySet[Booking]:
     )
 
 
+@dataclass(frozen=True)
+class DayBookingsSql:
+    """A technician's active bookings of a day with work order and site, as SQL pieces,
+    for the two reads that run on every position post: `technician_bookings_with_sites`
+    and the position write that reads them in the same statement (dispatch.positions).
+    Parameters: `params(day)`; the technician is an SQL expression given to `where`."""
+
+    columns: tuple[Columns, Columns, Columns]
+    select: str  # the column list
+    tables: str  # the joined tables, for a FROM or a LEFT JOIN
+
+    def where(self, technician: str) -> str:
+        return f"""b.technician_id = {technician} AND b.state = %(day_active)s
+            AND b.starts_at < %(day_end)s AND b.ends_at > %(day_start)s"""
+
+    @staticmethod
+    def params(day: date) -> dict:
+        start, end = day_bounds(day)
+        return {"day_active": Booking.State.ACTIVE, "day_start": start, "day_end": end}
+
+    @staticmethod
+    def bookings(rows: Iterable[list]) -> list[Booking]:
+        """The bookings of `fetch`ed rows that begin with `columns` (a row of a LEFT JOIN
+        that found none is skipped)."""
+        day_bookings = []
+        for booking, work_order, site, *_ in rows:
+            if booking is None:
+                continue
+            work_order.site = site
+            booking.work_order = work_order
+            day_bookings.append(booking)
+        return day_bookings
+
+
 @cache
-def _day_query() -> tuple[str, Columns, Columns, Columns]:
+def day_bookings_sql() -> DayBookingsSql:
     bookings, orders, sites = Columns(Booking, "b"), Columns(WorkOrder, "w"), Columns(Site, "s")
-    sql = f"""SELECT {bookings.sql}, {orders.sql}, {sites.sql}
-        FROM {bookings.table} b
-        JOIN {orders.table} w ON w.id = b.work_order_id
-        JOIN {sites.table} s ON s.id = w.site_id
-        WHERE b.technician_id = %(technician)s AND b.state = %(active)s
-        AND b.starts_at < %(end)s AND b.ends_at > %(start)s
-        ORDER BY b.starts_at"""
-    return sql, bookings, orders, sites
+    return DayBookingsSql(
+        columns=(bookings, orders, sites),
+        select=f"{bookings.sql}, {orders.sql}, {sites.sql}",
+        tables=f"""{bookings.table} b
+            JOIN {orders.table} w ON w.id = b.work_order_id
+            JOIN {sites.table} s ON s.id = w.site_id""",
+    )
 
 
 def technician_bookings_with_sites(technician: Technician, day: date) -> list[Booking]:
     """`technician_bookings` (the same rows, in the same order) with work order and site
-    but not the customer, in SQL: it runs on every position post, and built by the ORM
-    the query cost more than running it. A test holds the two to the same answer."""
-    sql, *columns = _day_query()
-    start, end = day_bounds(day)
-    params = {
-        "technician": technician.pk,
-        "active": Booking.State.ACTIVE,
-        "start": start,
-        "end": end,
-    }
-    day_bookings = []
-    for booking, work_order, site in fetch(sql, params, *columns):
-        work_order.site = site
-        booking.work_order = work_order
-        day_bookings.append(booking)
-    return day_bookings
+    but not the customer, in SQL: built by the ORM the query cost more than running it.
+    A test holds the two to the same answer."""
+    day_sql = day_bookings_sql()
+    sql = f"""SELECT {day_sql.select} FROM {day_sql.tables}
+        WHERE {day_sql.where("%(technician)s")} ORDER BY b.starts_at"""
+    params = {"technician": technician.pk, **day_sql.params(day)}
+    return day_sql.bookings(fetch(sql, params, *day_sql.columns))
 
 
 def technician_owns_work_order(technician: Technician, work_order_id: int) -> bool:

@@ -87,6 +87,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Server-side prepared statements, only for the cursors that bind on the server
+# (technicians.rows.prepared_cursor): the statements of every request and position post.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_url("REDIS_URL", "redis://127.0.0.1:6379/0", {"redis", "rediss", "unix"})
@@ -169,6 +172,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions, read with a prepared statement (dispatch/sessions.py).
+SESSION_ENGINE = "dispatch.sessions"
 
 
 def _origin(url: str) -> str:

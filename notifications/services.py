@@ -76,6 +76,7 @@ from notifications.models import (
 )
 from notifications.providers import UNSUBSCRIBED, SendError, get_provider
 from technicians.models import Technician
+from technicians.rows import prepared_cursor
 from workorders.errors import DomainError
 from workorders.events import event_record
 from workorders.models import Customer, Event, WorkOrder
@@ -458,7 +459,6 @@ def visit_planned(
 ETA_REDECIDE_AFTER = timedelta(minutes=10)
 
 
-@transaction.atomic(savepoint=False)  # joins the caller's transaction
 def visit_eta_recomputed(
     *,
     work_order: WorkOrder,
@@ -470,18 +470,11 @@ def visit_eta_recomputed(
     """A visit's expected (arrival, end) was recomputed without any change to its plan
     (the phone's position). Like `visit_planned`, except that the ETA this visit
     already holds, recorded less than ETA_REDECIDE_AFTER ago, is a no-op without a
-    write. True when the texts were decided again."""
+    write (and without a transaction). True when the texts were decided again."""
     _aware(starts_at, ends_at)
-    unchanged = Visit.objects.filter(
-        work_order=work_order,
-        technician=technician,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        updated_at__gt=timezone.now() - ETA_REDECIDE_AFTER,
-    ).exists()
-    if unchanged:
+    if _eta_held(work_order, technician, starts_at, ends_at):
         return False
-    visit_planned(
+    visit_planned(  # in the caller's transaction, else in one of its own
         work_order=work_order,
         technician=technician,
         starts_at=starts_at,
@@ -489,6 +482,27 @@ def visit_eta_recomputed(
         cause=cause,
     )
     return True
+
+
+def _eta_held(
+    work_order: WorkOrder, technician: Technician, starts_at: datetime, ends_at: datetime
+) -> bool:
+    """Whether the visit holds this ETA, recorded less than ETA_REDECIDE_AFTER ago (in
+    SQL: it runs on nearly every position post)."""
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"""SELECT 1 FROM {Visit._meta.db_table} WHERE work_order_id = %(work_order)s
+            AND technician_id = %(technician)s AND starts_at = %(starts_at)s
+            AND ends_at = %(ends_at)s AND updated_at > %(recent)s""",
+            {
+                "work_order": work_order.pk,
+                "technician": technician.pk,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "recent": timezone.now() - ETA_REDECIDE_AFTER,
+            },
+        )
+        return cursor.fetchone() is not None
 
 
 @transaction.atomic(savepoint=False)  # joins the caller's transaction

@@ -16,7 +16,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 mkdir -p .var
 
-WEB_CMD="${WEB_CMD:-.venv/bin/gunicorn dispatch.wsgi:application --bind ${HOST:-127.0.0.1}:${PORT:-8000} --workers 2 --threads 4 --access-logfile -}"
+WEB_CMD="${WEB_CMD:-.venv/bin/gunicorn dispatch.wsgi:application --bind ${HOST:-127.0.0.1}:${PORT:-8000} -c gunicorn.conf.py --access-logfile -}"
 WORKER_CMD="${WORKER_CMD:-.venv/bin/celery -A dispatch worker --loglevel=INFO --concurrency=2}"
 BEAT_CMD="${BEAT_CMD:-.venv/bin/celery -A dispatch beat --loglevel=INFO --schedule .var/celerybeat-schedule}"
 STOP_TIMEOUT="${DEMO_STOP_TIMEOUT:-20}"

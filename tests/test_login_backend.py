@@ -2,18 +2,23 @@
 would. The login backend (technicians.auth) loads a session's user with its technician
 and roles in one query and keeps everything Django's ModelBackend guarantees (inactive
 logins, changed passwords, unknown backends); the position post's day of bookings is
-the selector's day."""
+the selector's day, whether read alone or by the statement that writes the position; the
+session store reads what Django's database store reads."""
 
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.urls import reverse
 from django.utils import timezone
 
-from dispatch.models import Booking
+from dispatch.models import Booking, PositionFix
+from dispatch.positions import _position_store
 from dispatch.selectors import technician_bookings, technician_bookings_with_sites
+from dispatch.sessions import SessionStore
 from technicians.auth import LoginBackend
 from technicians.models import Technician
 from technicians.roles import Role, user_roles
@@ -86,6 +91,49 @@ def test_a_session_of_a_backend_no_longer_configured_asks_to_log_in_again(client
 def test_the_position_posts_day_is_the_selectors_day_in_one_query(django_assert_num_queries):
     with time_machine.travel(local(0, 9), tick=False):  # all four jobs today
         _compare_days(django_assert_num_queries)
+
+
+def test_the_position_write_reads_the_selectors_day_in_the_same_statement(
+    django_assert_num_queries,
+):
+    with time_machine.travel(local(0, 9), tick=False):
+        tech = phone_technician()
+        later, sooner = booked_job(tech, hours_from_now=3), booked_job(tech, hours_from_now=1)
+        cancelled = booked_job(tech, hours_from_now=5)
+        Booking.objects.filter(work_order=cancelled).update(state=Booking.State.CANCELLED)
+        booked_job(phone_technician(), hours_from_now=2)  # someone else's
+        store = {"technician": tech, "latitude": 41.9, "longitude": -87.7, "accuracy_m": None}
+        with django_assert_num_queries(1):
+            day = _position_store(**store, at=timezone.now(), min_interval=timedelta(seconds=60))
+        expected = technician_bookings_with_sites(tech, timezone.localdate())
+        assert [b.work_order_id for b in day] == [sooner.pk, later.pk]
+        for loaded, stored in zip(day, expected, strict=True):
+            _same_columns(loaded, stored)
+            _same_columns(loaded.work_order, stored.work_order)
+            _same_columns(loaded.work_order.site, stored.work_order.site)
+        # Refused by the rate limit: nothing written, no day.
+        again = timezone.now() + timedelta(seconds=30)
+        assert _position_store(**store, at=again, min_interval=timedelta(seconds=60)) is None
+        # Kept, with no booking that day.
+        alone = {**store, "technician": phone_technician()}
+        assert _position_store(**alone, at=again, min_interval=timedelta(seconds=60)) == []
+        assert PositionFix.objects.filter(technician=tech).count() == 1
+
+
+def test_the_session_store_loads_what_djangos_database_store_loads(django_assert_num_queries):
+    stored = DatabaseSessionStore()
+    stored.update({"_auth_user_id": "7", "phone": [1, 2]})
+    stored.save()
+    with django_assert_num_queries(1):
+        loaded = SessionStore(stored.session_key).load()
+    assert loaded == DatabaseSessionStore(stored.session_key).load() == stored._session
+    # Expired, or unknown: empty, and the key is dropped (a new session will start).
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE + 1)):
+        expired = SessionStore(stored.session_key)
+        assert expired.load() == {} and expired.session_key is None
+    unknown = SessionStore("x" * 32)
+    assert unknown.load() == {} and unknown.session_key is None
+    assert SessionStore(stored.session_key).load() == loaded  # still there
 
 
 def _compare_days(django_assert_num_queries):

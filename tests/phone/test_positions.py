@@ -182,15 +182,15 @@ def test_on_my_way_text_carries_the_eta_from_the_phones_position(client):
 
 # The hot path: every phone on shift posts once a minute ------------------------------
 
-# Session; the login with its technician and roles (one query, technicians.auth); then
-# the transaction (a savepoint here, BEGIN and COMMIT in production): not waiting for
-# the disk, the conditional UPDATE with the trail's row (one statement), today's
-# bookings, and whether the visit already holds this ETA.
-POSITION_POST_QUERIES = 8
-# An ETA the visit does not hold yet is decided again, here with a delay text queued:
-# the visit's upsert, its texts locked, the customer, consent read afresh, template,
-# rate limit, the outbox row.
-POSITION_POST_QUERIES_ETA_MOVED = 16
+# Session; the login with its technician and roles (one query, technicians.auth); one
+# statement that writes the position and its trail row, conditionally, and reads
+# today's bookings (its own transaction: no BEGIN or COMMIT); whether the visit already
+# holds this ETA.
+POSITION_POST_QUERIES = 4
+# An ETA the visit does not hold yet is decided again, here with a delay text queued,
+# in a transaction (a savepoint here): the visit's upsert, its texts locked, the
+# customer, consent read afresh, template, rate limit, the outbox row.
+POSITION_POST_QUERIES_ETA_MOVED = 12
 
 
 def _morning():
@@ -307,13 +307,26 @@ def test_the_shift_decides_with_its_margin(shift, exception, at, recorded):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_only_the_position_transaction_skips_waiting_for_the_disk(client):
-    from django.db import connection
+def test_only_the_position_statement_skips_waiting_for_the_disk(client):
+    from django.db import connection, transaction
+
+    def synchronous_commit():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
 
     tech = phone_technician()
     client.force_login(tech.user)
     assert post(client, **CHICAGO_LOOP).status_code == 200
     assert PositionFix.objects.filter(technician=tech).count() == 1
-    with connection.cursor() as cursor:  # SET LOCAL ended with the post's transaction
-        cursor.execute("SHOW synchronous_commit")
-        assert cursor.fetchone()[0] == "on"
+    assert synchronous_commit() == "on"  # the setting ended with the post's statement
+    # Called inside a caller's transaction, the caller's commit still waits.
+    with transaction.atomic():
+        technician_position_record(
+            technician=tech,
+            latitude=41.9,
+            longitude=-87.7,
+            now=timezone.now() + timedelta(minutes=1),
+        )
+        assert synchronous_commit() == "on"
+    assert PositionFix.objects.filter(technician=tech).count() == 2
