@@ -66,10 +66,9 @@ def technician_position_record(
     """Keep the technician's latest position and add it to today's trail; recompute the
     next visit's ETA and hand it to the customer-texts hook.
 
-    The position is committed by its own statement, before the ETA is decided: a text
-    decided (in a transaction of its own) from a position that failed to commit cannot
-    happen, and a failure after the commit leaves a kept position whose ETA the next
-    post decides again."""
+    The position commits with its own statement. The texts an ETA change calls for are
+    decided afterwards, in a transaction of their own; should that fail, the position
+    stays kept and the next post decides them again."""
     now = now or timezone.now()
     lat = _number(latitude, "Latitude", -90, 90)
     lng = _number(longitude, "Longitude", -180, 180)
@@ -130,11 +129,9 @@ def _position_store(
     # the ETA texts again). `set_config(…, true)` lasts until the end of the
     # transaction, which is this statement's own, unless a caller holds one open: then
     # the caller's commit would not wait either, so it is left out.
-    unhurried = (
-        ""
-        if connection.in_atomic_block
-        else (", unhurried AS (SELECT set_config('synchronous_commit', 'off', true))")
-    )
+    unhurried = ", unhurried AS (SELECT set_config('synchronous_commit', 'off', true))"
+    if connection.in_atomic_block:
+        unhurried = ""
     sql = f"""WITH moved AS (
             UPDATE {Technician._meta.db_table} t
             SET last_latitude = %(latitude)s, last_longitude = %(longitude)s,
