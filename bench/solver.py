@@ -546,6 +546,10 @@ def run_fieldday(task: Task) -> Result:
             "limit": limit,
             "winner": solution.search_log.get("winner"),
             "vroom_inside_s": solution.search_log.get("vroom_s"),
+            # How many VROOM runs the solving process made (large days; see README).
+            "vroom_runs": len(solution.search_log.get("vroom_runs", []))
+            + len(solution.search_log.get("vroom_runs_after_ortools", [])),
+            "status": solution.search_log.get("status"),
         },
     )
 
