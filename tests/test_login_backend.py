@@ -154,3 +154,17 @@ def _compare_days(django_assert_num_queries):
         _same_columns(loaded.work_order, stored.work_order)
         _same_columns(loaded.work_order.site, stored.work_order.site)
     assert technician_bookings_with_sites(tech, today + timedelta(days=1)) == []
+
+
+def test_the_reads_of_every_request_are_planned_once_per_connection():
+    """`prepared_cursor` statements become prepared statements after a few runs, so
+    PostgreSQL stops planning them on every request (DATABASES' prepare_threshold)."""
+    from django.db import connection
+
+    tech = phone_technician()
+    for _ in range(3):
+        assert LoginBackend().get_user(tech.user_id) is not None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("group_names" in statement for statement in prepared)
