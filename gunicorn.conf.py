@@ -3,8 +3,9 @@ runs the web server as the demo does (`gunicorn -c gunicorn.conf.py …`).
 
 Sync workers, one request at a time per process. Measured with `make bench-phone` on
 2 cores, a thread pool (gthread) cost a position post about twice the web server CPU
-of a sync worker, even at one thread per worker (its threads hand the GIL to each
-other on every request), and served 110–290 posts/s against 330–410.
+of a sync worker, even at one thread per worker (most likely the GIL passing between
+its threads on every request), and served 111–294 posts/s against 252–408
+(bench/results/phone-2026-11-28.txt).
 
 WEB_WORKERS (default: cores + 1) sets how many: a request mostly computes, the one
 more covers another's wait for PostgreSQL. Sync workers read a request whole before

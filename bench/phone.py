@@ -45,7 +45,9 @@ os.environ.setdefault("CACHE_KEY_PREFIX", "bench-phone")
 TECHNICIANS = 1400  # one position post each: 400 alone, 400 forked, 600 over HTTP
 IN_PROCESS = 400
 WORKERS = 4
-# The web server's settings, as the demo runs it (WEB_WORKERS tries another count).
+# The web server's settings, as the demo runs it. WEB_WORKERS tries another count and
+# gunicorn's own GUNICORN_CMD_ARGS another shape, e.g. GUNICORN_CMD_ARGS="--worker-class
+# gthread --workers 2 --threads 4" (the demo's shape before 2026-11-28).
 GUNICORN_CONFIG = ROOT / "gunicorn.conf.py"
 CONNECTIONS = 8  # client threads of the load generator, one connection each at a time
 ACTION_TECHNICIANS = 30  # status actions: en route, on site, complete each
@@ -383,6 +385,8 @@ def _post_over_http(sessions: list[str], session_cookie: str) -> HttpRun:
             raise SystemExit(f"{len(failures)} position posts failed, e.g. {failures[0]}")
         config = runpy.run_path(str(GUNICORN_CONFIG))
         shape = f"{config['workers']} {config['worker_class']} workers"
+        if overrides := os.environ.get("GUNICORN_CMD_ARGS"):
+            shape += f" overridden by GUNICORN_CMD_ARGS={overrides!r}"
         return HttpRun(len(sessions) / elapsed, shape, statistics.median(times), load, cpu)
     finally:
         os.killpg(server.pid, signal.SIGTERM)

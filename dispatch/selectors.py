@@ -309,9 +309,9 @@ def technician_bookings(technician: Technician, day: date) -> QuerySet[Booking]:
 @dataclass(frozen=True)
 class DayBookingsSql:
     """A technician's active bookings of a day with work order and site, as SQL pieces,
-    for the two reads that run on every position post: `technician_bookings_with_sites`
-    and the position write that reads them in the same statement (dispatch.positions).
-    Parameters: `params(day)`; the technician is an SQL expression given to `where`."""
+    for `technician_bookings_with_sites` and for the position write, which reads them in
+    the same statement (dispatch.positions). Parameters: `params(day)`; the technician
+    is an SQL expression given to `where`."""
 
     columns: tuple[Columns, Columns, Columns]
     select: str  # the column list
@@ -354,8 +354,9 @@ def day_bookings_sql() -> DayBookingsSql:
 
 def technician_bookings_with_sites(technician: Technician, day: date) -> list[Booking]:
     """`technician_bookings` (the same rows, in the same order) with work order and site
-    but not the customer, in SQL: built by the ORM the query cost more than running it.
-    A test holds the two to the same answer."""
+    but not the customer, in SQL: the next visit's ETA reads it on every status action
+    (a position post reads it with its write), and built by the ORM the query cost more
+    than running it. A test holds the two to the same answer."""
     day_sql = day_bookings_sql()
     sql = f"""SELECT {day_sql.select} FROM {day_sql.tables}
         WHERE {day_sql.where("%(technician)s")} ORDER BY b.starts_at"""

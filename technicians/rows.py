@@ -1,8 +1,8 @@
 """Model instances from hand-written SELECTs, for the few reads on every request.
 
 Building a query with the ORM costs more than running it when it joins a few tables
-(about 1 ms each for the session's login and for the phone's next visit), and those
-run on every request or every position post. Here the SQL is written out once and the
+(about 1 ms each for the session's login and for the phone's day of bookings), and
+those run on every request or every position post. Here the SQL is written out once and the
 rows become ordinary model instances through `Model.from_db`, as the ORM's own would.
 
 Their statements run through `prepared_cursor`: PostgreSQL then plans each once per

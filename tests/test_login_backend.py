@@ -97,20 +97,12 @@ def test_the_position_write_reads_the_selectors_day_in_the_same_statement(
     django_assert_num_queries,
 ):
     with time_machine.travel(local(0, 9), tick=False):
-        tech = phone_technician()
-        later, sooner = booked_job(tech, hours_from_now=3), booked_job(tech, hours_from_now=1)
-        cancelled = booked_job(tech, hours_from_now=5)
-        Booking.objects.filter(work_order=cancelled).update(state=Booking.State.CANCELLED)
-        booked_job(phone_technician(), hours_from_now=2)  # someone else's
+        tech, booked = _a_booked_day()
         store = {"technician": tech, "latitude": 41.9, "longitude": -87.7, "accuracy_m": None}
         with django_assert_num_queries(1):
             day = _position_store(**store, at=timezone.now(), min_interval=timedelta(seconds=60))
-        expected = technician_bookings_with_sites(tech, timezone.localdate())
-        assert [b.work_order_id for b in day] == [sooner.pk, later.pk]
-        for loaded, stored in zip(day, expected, strict=True):
-            _same_columns(loaded, stored)
-            _same_columns(loaded.work_order, stored.work_order)
-            _same_columns(loaded.work_order.site, stored.work_order.site)
+        assert [b.work_order_id for b in day] == booked
+        _same_bookings(day, technician_bookings_with_sites(tech, timezone.localdate()))
         # Refused by the rate limit: nothing written, no day.
         again = timezone.now() + timedelta(seconds=30)
         assert _position_store(**store, at=again, min_interval=timedelta(seconds=60)) is None
@@ -136,23 +128,34 @@ def test_the_session_store_loads_what_djangos_database_store_loads(django_assert
     assert SessionStore(stored.session_key).load() == loaded  # still there
 
 
-def _compare_days(django_assert_num_queries):
+def _a_booked_day() -> tuple[Technician, list[int]]:
+    """A technician with two jobs today, booked out of order, and a cancelled one;
+    another technician's job beside them. The work orders due, in order."""
     tech = phone_technician()
     later, sooner = booked_job(tech, hours_from_now=3), booked_job(tech, hours_from_now=1)
     cancelled = booked_job(tech, hours_from_now=5)
     Booking.objects.filter(work_order=cancelled).update(state=Booking.State.CANCELLED)
     booked_job(phone_technician(), hours_from_now=2)  # someone else's
+    return tech, [sooner.pk, later.pk]
+
+
+def _same_bookings(loaded: list[Booking], stored: list[Booking]) -> None:
+    for booking, expected in zip(loaded, stored, strict=True):
+        _same_columns(booking, expected)
+        _same_columns(booking.work_order, expected.work_order)
+        _same_columns(booking.work_order.site, expected.work_order.site)
+
+
+def _compare_days(django_assert_num_queries):
+    tech, booked = _a_booked_day()
     today = timezone.localdate()
     with django_assert_num_queries(1):
         day = technician_bookings_with_sites(tech, today)
         sites = [booking.work_order.site.latitude for booking in day]
     expected = list(technician_bookings(tech, today))
-    assert [b.work_order_id for b in day] == [sooner.pk, later.pk]
+    assert [b.work_order_id for b in day] == booked
     assert [b.pk for b in day] == [b.pk for b in expected] and len(sites) == 2
-    for loaded, stored in zip(day, expected, strict=True):
-        _same_columns(loaded, stored)
-        _same_columns(loaded.work_order, stored.work_order)
-        _same_columns(loaded.work_order.site, stored.work_order.site)
+    _same_bookings(day, expected)
     assert technician_bookings_with_sites(tech, today + timedelta(days=1)) == []
 
 
