@@ -130,12 +130,19 @@ def answer_deadline(time_left_s: float) -> float:
 
 
 def launch(
-    problem: Problem, kind: str, deadline: float, vroom_searches: int | None = None
+    problem: Problem,
+    kind: str,
+    deadline: float,
+    vroom_searches: int | None = None,
+    polish_share: float = 0.0,
+    ruin_size: int = 0,
+    polish_accept: float = 0.0,
 ) -> Member:
     """Start `kind` on `problem` in a child process that answers by `deadline`
     (a time.time() value). A child that cannot start gives a member with an error.
     `vroom_searches`: a VROOM member runs that many of VROOM's searches at exploration 5
-    (None: exploration 1, then 5 if time is left; see `_vroom_routes`)."""
+    (None: exploration 1, then 5 if time is left; see `_vroom_routes`); it then polishes
+    its best routes for the last `polish_share` of its time (polish.py)."""
     member = Member(kind, None, deadline)
     try:
         handle, member.input_path = tempfile.mkstemp(prefix="fieldops-member-", suffix=".pickle")
@@ -145,6 +152,9 @@ def launch(
                 "kind": kind,
                 "deadline": deadline,
                 "vroom_searches": vroom_searches,
+                "polish_share": polish_share,
+                "ruin_size": ruin_size,
+                "polish_accept": polish_accept,
             }
             pickle.dump(task, file)
         member.process = subprocess.Popen(
@@ -172,7 +182,14 @@ def run_child(input_path: str) -> None:
 
         routes = pyvrp_member.pyvrp_routes(problem, task["deadline"])
     else:
-        routes = _vroom_routes(problem, task["deadline"], task.get("vroom_searches"))
+        routes = _vroom_routes(
+            problem,
+            task["deadline"],
+            task.get("vroom_searches"),
+            task.get("polish_share", 0.0),
+            task.get("ruin_size", 0),
+            task.get("polish_accept", 0.0),
+        )
     answer.write(pickle.dumps(routes))
     answer.close()
     # The parent is waiting: skip the interpreter's teardown of numpy, PyVRP, VROOM.
@@ -180,7 +197,12 @@ def run_child(input_path: str) -> None:
 
 
 def _vroom_routes(
-    problem: Problem, deadline: float, searches: int | None = None
+    problem: Problem,
+    deadline: float,
+    searches: int | None = None,
+    polish_share: float = 0.0,
+    ruin_size: int = 0,
+    polish_accept: float = 0.0,
 ) -> vroom_start.RawRoutes:
     """VROOM at exploration 1 (complete on a 600-job day in about 20 s), then at
     exploration 5 if a quarter of the budget is left; the better of the two under the
@@ -192,14 +214,18 @@ def _vroom_routes(
     budget = deadline - time.time() - 0.05
     if searches is not None:
         # Runs of a few searches on the problem in odd orders (the calling process
-        # takes the even ones), so the two processes explore different routes.
+        # takes the even ones), so the two processes explore different routes; then
+        # the best is polished (with its own seed) for the rest of the time.
         routes, _ = vroom_start.best_of_runs(
             problem,
-            time.monotonic() + budget,
+            time.monotonic() + budget * (1 - polish_share),
             searches,
             itertools.count(1, 2),
             sla_as_deadline=True,
         )
+        if polish_share > 0 and routes:
+            until = time.monotonic() + (deadline - time.time()) - 0.05
+            routes = _polished(problem, routes, until, ruin_size, polish_accept)
         return routes
     routes = vroom_start.vroom_routes(problem, 1, 1, budget, sla_as_deadline=True)
     remaining = deadline - time.time()
@@ -212,3 +238,32 @@ def _vroom_routes(
         return solution_key(problem, vroom_start.checked_solution(problem, raw, ""))
 
     return min(routes, deeper, key=key)
+
+
+def _polished(
+    problem: Problem,
+    routes: vroom_start.RawRoutes,
+    deadline: float,
+    ruin_size: int,
+    accept: float,
+) -> vroom_start.RawRoutes:
+    """`routes` improved by polish.py until `deadline` (time.monotonic()), as raw routes
+    again (the parent reschedules and checks them like any member's)."""
+    from . import polish
+    from .solver import _prefilter  # solver imports this module
+
+    _, allowed = _prefilter(problem)
+    checked = vroom_start.checked_solution(problem, routes, "")
+    polished, _ = polish.polish(
+        problem, checked, allowed, deadline, seed=2, ruin=ruin_size, accept=accept
+    )
+    if polished is checked:
+        return routes
+    return {
+        route.vehicle: [
+            (step.type, step.id, step.arrival + step.waiting_time)
+            for step in route.steps
+            if step.type in ("job", "break")
+        ]
+        for route in polished.routes
+    }

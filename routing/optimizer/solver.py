@@ -27,7 +27,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 from ortools.util import optional_boolean_pb2
 
-from . import parallel, regret, vroom_start
+from . import parallel, polish, regret, vroom_start
 from .decompose import solve_by_area
 from .matrices import as_array, clear_cache
 from .model import Break, Job, Number, Problem, Route, Solution, Step, Unassigned, Vehicle
@@ -117,6 +117,15 @@ class SearchOptions:
     # the whole budget) in a child process on the other core; the best under the
     # objective wins (parallel.py). Off when a solution limit asks for reproducibility.
     parallel_member: bool = True
+    # Large days (VROOM runs above `vroom_full_up_to` jobs): the last `polish_share` of
+    # each process's budget goes to our ruin-and-recreate local search (polish.py) from
+    # the best plan it has, taking out up to `ruin_size` neighbouring jobs at a time.
+    # 0 turns it off.
+    polish_share: float = 0.5
+    ruin_size: int = 20
+    # Record-to-record acceptance of the polish: a plan within this share of the best
+    # one's cost becomes the current one (shrinking to 0 at the deadline).
+    polish_accept: float = 0.002
 
     def describe(self) -> dict[str, object]:
         return {
@@ -141,6 +150,9 @@ class SearchOptions:
             "vroom_sla_as_deadline": self.vroom_sla_as_deadline,
             "ortools_starts_up_to": self.ortools_starts_up_to,
             "parallel_member": self.parallel_member,
+            "polish_share": self.polish_share,
+            "ruin_size": self.ruin_size,
+            "polish_accept": self.polish_accept,
         }
 
 
@@ -213,6 +225,9 @@ def _solve(
                 kind,
                 parallel.answer_deadline(remaining),
                 vroom_searches=_vroom_searches(options, options.member_vroom_searches, problem),
+                polish_share=options.polish_share,
+                ruin_size=options.ruin_size,
+                polish_accept=options.polish_accept,
             )
     try:
         return _search(
@@ -361,14 +376,21 @@ def _search(
     warm_routes = (
         _warm_routes(problem, model, warm_start, allowed) if warm_start is not None else None
     )
-    assignment, start_log = _ortools_search(model, options, deadline, warm_routes)
+    # Large days: OR-Tools and more VROOM runs stop where the polish starts.
+    polishing = vroom_ran and vroom_searches is not None and options.polish_share > 0
+    search_deadline = (
+        min(deadline, started + time_limit_s * (1 - options.polish_share))
+        if polishing
+        else deadline
+    )
+    assignment, start_log = _ortools_search(model, options, search_deadline, warm_routes)
     if vroom_ran and vroom_searches is not None and assignment is None:
         # OR-Tools found nothing from VROOM's routes (on days with breaks it can fail
         # at once: SolveFromAssignment rejects the start that ReadAssignmentFromRoutes
         # built). Rather than leave this core idle, more VROOM runs until the deadline.
         raw_more, runs = vroom_start.best_of_runs(
             problem,
-            deadline,
+            search_deadline,
             vroom_searches,
             vroom_orders,
             sla_as_deadline=options.vroom_sla_as_deadline,
@@ -378,6 +400,24 @@ def _search(
         construction_log["vroom_runs_after_ortools"] = runs
         if more is not None and solution_key(problem, more) < solution_key(problem, constructed):
             constructed = more
+    assignment_solution = (
+        _extract(problem, model, assignment, reasons) if assignment is not None else None
+    )
+    polished = None
+    polish_log: dict[str, object] = {}
+    if polishing:
+        present = [c for c in (assignment_solution, constructed) if c is not None and c.routes]
+        if present:
+            base = min(present, key=lambda c: solution_key(problem, c))
+            polished, log = polish.polish(
+                problem,
+                base,
+                allowed,
+                deadline,
+                ruin=options.ruin_size,
+                accept=options.polish_accept,
+            )
+            polish_log["polish"] = log.as_dict()
     solving_s = time.monotonic() - started - loading_s
 
     search_log: dict[str, object] = {
@@ -394,6 +434,7 @@ def _search(
         "starts": start_log,
         "stop_reason": "time_limit",
         **construction_log,
+        **polish_log,
     }
     member_solution = None
     if member is not None:
@@ -404,9 +445,7 @@ def _search(
         search_log.update(member_log)
     if constructed is not None and not constructed.routes:
         constructed = None  # nothing of VROOM's passed our checker: not a plan
-    if assignment is None and (constructed is not None or member_solution is not None):
-        assignment_solution = None
-    elif assignment is None:
+    if assignment is None and constructed is None and member_solution is None:
         return Solution(
             routes=[],
             unassigned=[],
@@ -414,9 +453,11 @@ def _search(
             error=f"no solution found within {time_limit_s:g} s ({search_log['status']})",
             search_log=search_log,
         )
-    else:
-        assignment_solution = _extract(problem, model, assignment, reasons)
-    candidates = {"ortools": assignment_solution, "construction": constructed}
+    candidates = {
+        "ortools": assignment_solution,
+        "construction": constructed,
+        "polish": polished,
+    }
     if member is not None:
         candidates[member.kind] = member_solution
     # On ties the first listed wins: OR-Tools, which saw SLA deadlines and pins.

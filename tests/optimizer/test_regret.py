@@ -4,7 +4,6 @@ hold, higher priorities go first, and it plugs into the solver as a construction
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 
 import pytest
@@ -15,66 +14,12 @@ from routing.optimizer.regret import regret_routes
 from routing.optimizer.solver import NO_SLOT, SearchOptions
 from routing.optimizer.vroom_start import checked_solution
 
-from .helpers import make_problem
-
-
-def _rich_day(seed: int, jobs: int = 40) -> dict:
-    """Everything the constructor must respect, at random: one or two windows, SLA
-    deadlines, skills, amounts and capacities, breaks with one or two windows, task,
-    travel and working-time limits, a pinned start."""
-    rng = random.Random(seed)
-    positions = [0] + [rng.randint(1, 600) for _ in range(jobs)]
-    job_list = []
-    for n in range(jobs):
-        job: dict = {
-            "id": 100 + n,
-            "location_index": n + 1,
-            "service": rng.choice([0, 15, 40]),
-            "priority": rng.choice([0, 0, 1, 5]),
-            "delivery": [rng.randint(0, 3)],
-        }
-        if rng.random() < 0.5:
-            start = rng.randint(0, 2000)
-            windows = [[start, start + rng.randint(50, 600)]]
-            if rng.random() < 0.4:
-                later = windows[0][1] + rng.randint(10, 500)
-                windows.append([later, later + rng.randint(50, 400)])
-            job["time_windows"] = windows
-        if rng.random() < 0.3:
-            job["fieldops"] = {"sla_deadline": rng.randint(300, 2500)}
-        if rng.random() < 0.2:
-            job["skills"] = [rng.choice([1, 2])]
-        job_list.append(job)
-    vehicles = []
-    for v in (1, 2, 3, 4):
-        lunch = rng.randint(800, 1400)
-        vehicle: dict = {
-            "id": v,
-            "start_index": 0,
-            "end_index": 0,
-            "skills": [1] if v % 2 else [2],
-            "time_window": [rng.randint(0, 200), rng.randint(2500, 3200)],
-            "capacity": [rng.randint(8, 30)],
-            "breaks": [
-                {"id": 1, "time_windows": [[lunch, lunch + 300]], "service": 60},
-            ],
-        }
-        if v == 2:
-            vehicle["breaks"][0]["time_windows"].append([lunch + 600, lunch + 700])
-        if v == 3:
-            vehicle["max_tasks"] = 6
-            vehicle["max_travel_time"] = 1500
-        if v == 4:
-            vehicle["fieldops"] = {"max_working_time": 1800}
-        vehicles.append(vehicle)
-    job_list[0]["fieldops"] = {"pinned_vehicle": 2, "pinned_start": 1000}
-    job_list[0].pop("time_windows", None)
-    return make_problem(positions, jobs=job_list, vehicles=vehicles)
+from .helpers import make_problem, rich_day
 
 
 @pytest.mark.parametrize("seed", range(12))
 def test_every_route_built_passes_the_checker(seed: int) -> None:
-    problem = parse_problem(_rich_day(seed))
+    problem = parse_problem(rich_day(seed))
     for k in (2, 3):
         result = regret_routes(problem, k=k)
         solution = checked_solution(problem, result.routes, NO_SLOT)
@@ -85,7 +30,7 @@ def test_every_route_built_passes_the_checker(seed: int) -> None:
 
 
 def test_breaks_are_in_every_route_and_inside_their_windows() -> None:
-    problem = parse_problem(_rich_day(5))
+    problem = parse_problem(rich_day(5))
     result = regret_routes(problem)
     assert result.routes
     for steps in result.routes.values():
@@ -93,7 +38,7 @@ def test_breaks_are_in_every_route_and_inside_their_windows() -> None:
 
 
 def test_pins_and_the_job_underway_keep_their_technician_and_place() -> None:
-    data = _rich_day(3)
+    data = rich_day(3)
     data["jobs"][5]["fieldops"] = {"pinned_vehicle": 3}
     data["jobs"][5]["priority"] = 10  # first in, so it cannot be crowded out
     data["jobs"][6]["fieldops"] = {"pinned_vehicle": 1, "in_progress": True}
@@ -142,7 +87,7 @@ def test_sla_jobs_are_on_time_when_they_can_be() -> None:
 
 @pytest.mark.parametrize("construction", ["regret", "vroom+regret"])
 def test_solve_with_the_regret_construction_is_feasible(construction: str) -> None:
-    problem = parse_problem(_rich_day(7))
+    problem = parse_problem(rich_day(7))
     options = replace(SearchOptions(), exact_up_to=0, construction=construction)
     solution = solve(problem, 1.0, options=options)
     assert check(problem, solution_to_json(solution, problem)) == []
