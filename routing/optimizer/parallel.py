@@ -8,7 +8,8 @@ complements it best for the problem at hand:
   local search needs several times longer for;
 - **vroom**: otherwise VROOM on one thread with the whole budget (`_vroom_routes`):
   on large days runs of a few searches on the problem in odd input orders (the calling
-  process takes the even ones), else exploration 1 then 5.
+  process takes the even ones) for the first part of its time, then polish.py on the
+  best of them; else exploration 1 then 5.
 
 The child is a plain subprocess, not a multiprocessing worker: Celery's prefork workers
 are daemonic and may not fork multiprocessing children. It imports this very file's
@@ -37,6 +38,7 @@ from pathlib import Path
 
 from . import vroom_start
 from .model import Problem, Solution
+from .polish import PolishSettings, polish
 
 # Below this budget a second process costs more than it can bring.
 MIN_BUDGET_S = 1.5
@@ -134,15 +136,13 @@ def launch(
     kind: str,
     deadline: float,
     vroom_searches: int | None = None,
-    polish_share: float = 0.0,
-    ruin_size: int = 0,
-    polish_accept: float = 0.0,
+    polishing: PolishSettings | None = None,
 ) -> Member:
     """Start `kind` on `problem` in a child process that answers by `deadline`
     (a time.time() value). A child that cannot start gives a member with an error.
     `vroom_searches`: a VROOM member runs that many of VROOM's searches at exploration 5
     (None: exploration 1, then 5 if time is left; see `_vroom_routes`); it then polishes
-    its best routes for the last `polish_share` of its time (polish.py)."""
+    its best routes for the last `polishing.share` of its time (polish.py)."""
     member = Member(kind, None, deadline)
     try:
         handle, member.input_path = tempfile.mkstemp(prefix="fieldops-member-", suffix=".pickle")
@@ -152,9 +152,7 @@ def launch(
                 "kind": kind,
                 "deadline": deadline,
                 "vroom_searches": vroom_searches,
-                "polish_share": polish_share,
-                "ruin_size": ruin_size,
-                "polish_accept": polish_accept,
+                "polishing": polishing,
             }
             pickle.dump(task, file)
         member.process = subprocess.Popen(
@@ -186,9 +184,7 @@ def run_child(input_path: str) -> None:
             problem,
             task["deadline"],
             task.get("vroom_searches"),
-            task.get("polish_share", 0.0),
-            task.get("ruin_size", 0),
-            task.get("polish_accept", 0.0),
+            task.get("polishing"),
         )
     answer.write(pickle.dumps(routes))
     answer.close()
@@ -200,9 +196,7 @@ def _vroom_routes(
     problem: Problem,
     deadline: float,
     searches: int | None = None,
-    polish_share: float = 0.0,
-    ruin_size: int = 0,
-    polish_accept: float = 0.0,
+    polishing: PolishSettings | None = None,
 ) -> vroom_start.RawRoutes:
     """VROOM at exploration 1 (complete on a 600-job day in about 20 s), then at
     exploration 5 if a quarter of the budget is left; the better of the two under the
@@ -218,14 +212,14 @@ def _vroom_routes(
         # the best is polished (with its own seed) for the rest of the time.
         routes, _ = vroom_start.best_of_runs(
             problem,
-            time.monotonic() + budget * (1 - polish_share),
+            time.monotonic() + budget * (1 - (polishing.share if polishing else 0.0)),
             searches,
             itertools.count(1, 2),
             sla_as_deadline=True,
         )
-        if polish_share > 0 and routes:
+        if polishing is not None and polishing.share > 0 and routes:
             until = time.monotonic() + (deadline - time.time()) - 0.05
-            routes = _polished(problem, routes, until, ruin_size, polish_accept)
+            routes = _polished(problem, routes, until, polishing)
         return routes
     routes = vroom_start.vroom_routes(problem, 1, 1, budget, sla_as_deadline=True)
     remaining = deadline - time.time()
@@ -241,21 +235,16 @@ def _vroom_routes(
 
 
 def _polished(
-    problem: Problem,
-    routes: vroom_start.RawRoutes,
-    deadline: float,
-    ruin_size: int,
-    accept: float,
+    problem: Problem, routes: vroom_start.RawRoutes, deadline: float, settings: PolishSettings
 ) -> vroom_start.RawRoutes:
     """`routes` improved by polish.py until `deadline` (time.monotonic()), as raw routes
     again (the parent reschedules and checks them like any member's)."""
-    from . import polish
     from .solver import _prefilter  # solver imports this module
 
     _, allowed = _prefilter(problem)
     checked = vroom_start.checked_solution(problem, routes, "")
-    polished, _ = polish.polish(
-        problem, checked, allowed, deadline, seed=2, ruin=ruin_size, accept=accept
+    polished, _ = polish(
+        problem, checked, allowed, deadline, seed=2, ruin=settings.ruin, accept=settings.accept
     )
     if polished is checked:
         return routes

@@ -49,6 +49,17 @@ SEGMENT = 3
 _Timing = tuple[float, int | None, Number | None]
 
 
+@dataclass(frozen=True)
+class PolishSettings:
+    """How a process polishes on a large day (`SearchOptions`' `polish_share`,
+    `ruin_size` and `polish_accept`): the last `share` of its budget (0: no polish),
+    ruins of up to `ruin` jobs, record-to-record acceptance within `accept`."""
+
+    share: float = 0.0
+    ruin: int = 0
+    accept: float = 0.0
+
+
 @dataclass
 class PolishLog:
     """What the polish did, for `fieldops.search.polish`: improving moves made by the
@@ -120,17 +131,20 @@ class _Day:
         """Travel cost of the route plus the vehicle's fixed cost when it has jobs."""
         if not sequence:
             return 0.0
-        cost = self.costs[v]
+        return self.fixed[v] + self._along(self.costs[v], v, sequence)
+
+    def _along(self, matrix: list[list[Number]], v: int, sequence: list[int]) -> float:
+        """Sum of `matrix` over the legs of vehicle v's route through `sequence`."""
         location = self.location
-        total = float(self.fixed[v])
+        total = 0.0
         here = self.start[v]
         for j in sequence:
             there = location[j]
             if here is not None:
-                total += cost[here][there]
+                total += matrix[here][there]
             here = there
         if self.end[v] is not None:
-            total += cost[here][self.end[v]]
+            total += matrix[here][self.end[v]]
         return total
 
     def lateness(self, v: int, sequence: list[int]) -> _Timing | None:
@@ -148,7 +162,7 @@ class _Day:
                 if sum(delivery[j][k] for j in sequence) > capacity:
                     return None
         if vehicle.max_travel_time is not None or vehicle.max_working_time is not None:
-            driven = self._driven(v, sequence)
+            driven = self._along(self.durations, v, sequence)
             if vehicle.max_travel_time is not None and driven > vehicle.max_travel_time + 1e-9:
                 return None
             if vehicle.max_working_time is not None and (
@@ -195,19 +209,6 @@ class _Day:
             if best is None or timing[0] < best[0]:
                 best = timing
         return best
-
-    def _driven(self, v: int, sequence: list[int]) -> float:
-        durations = self.durations
-        here = self.start[v]
-        total = 0.0
-        for j in sequence:
-            there = self.location[j]
-            if here is not None:
-                total += durations[here][there]
-            here = there
-        if self.end[v] is not None:
-            total += durations[here][self.end[v]]
-        return total
 
     def _with_break(
         self,

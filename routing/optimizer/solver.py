@@ -127,6 +127,9 @@ class SearchOptions:
     # one's cost becomes the current one (shrinking to 0 at the deadline).
     polish_accept: float = 0.002
 
+    def polish_settings(self) -> polish.PolishSettings:
+        return polish.PolishSettings(self.polish_share, self.ruin_size, self.polish_accept)
+
     def describe(self) -> dict[str, object]:
         return {
             "first_solutions": list(self.first_solutions),
@@ -225,9 +228,7 @@ def _solve(
                 kind,
                 parallel.answer_deadline(remaining),
                 vroom_searches=_vroom_searches(options, options.member_vroom_searches, problem),
-                polish_share=options.polish_share,
-                ruin_size=options.ruin_size,
-                polish_accept=options.polish_accept,
+                polishing=options.polish_settings(),
             )
     try:
         return _search(

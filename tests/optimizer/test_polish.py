@@ -11,7 +11,7 @@ import pytest
 
 from routing.optimizer import check, parallel, parse_problem, solution_to_json, solve
 from routing.optimizer.objective import solution_key
-from routing.optimizer.polish import polish
+from routing.optimizer.polish import PolishSettings, polish
 from routing.optimizer.regret import regret_routes
 from routing.optimizer.solver import NO_SLOT, SearchOptions, _prefilter
 from routing.optimizer.vroom_start import checked_solution
@@ -140,7 +140,8 @@ def test_large_days_are_polished_in_the_solver() -> None:
 def test_the_vroom_member_polishes_its_routes() -> None:
     problem = parse_problem(rich_day(2, jobs=30))
     deadline = time.time() + 1.5
-    routes = parallel._vroom_routes(problem, deadline, searches=1, polish_share=0.5, ruin_size=6)
+    settings = PolishSettings(share=0.5, ruin=6, accept=0.002)
+    routes = parallel._vroom_routes(problem, deadline, searches=1, polishing=settings)
     solution = checked_solution(problem, routes, NO_SLOT)
     assert len(solution.routes) == len(routes)  # every polished route passes the checker
     assert check(problem, solution_to_json(solution, problem)) == []
