@@ -643,7 +643,8 @@ def _rebuild(
         brk = day.breaks[v]
         if brk is not None:
             gaps[timing[1]].append((brk, timing[2]))
-        route = build_route(problem, vehicle, [problem.jobs[j] for j in sequence], gaps)
+        jobs = [problem.jobs[j] for j in sequence]
+        route = build_route(problem, vehicle, jobs, gaps, problem.time_scale)
         rendered = solution_to_json(Solution(routes=[route], unassigned=[]), problem)
         if [issue for issue in check(problem, rendered) if issue.kind != "missing_job"]:
             return None
