@@ -29,6 +29,7 @@ import itertools
 import math
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,7 +148,7 @@ class _Day:
             total += matrix[here][self.end[v]]
         return total
 
-    def lateness(self, v: int, sequence: list[int]) -> _Timing | None:
+    def timing(self, v: int, sequence: list[int]) -> _Timing | None:
         """(SLA lateness cost, gap of the break, its start) of the earliest schedule, or
         None when the route breaks a hard constraint. Gap k: the break comes before the
         k-th stop (the end is stop len(sequence))."""
@@ -298,7 +299,7 @@ def polish(
     value: list[float] = []
     late: list[float] = []
     for v, sequence in enumerate(routes):
-        timing = day.lateness(v, sequence)
+        timing = day.timing(v, sequence)
         if timing is None:
             movable[v] = False  # our model disagrees with a checked route: leave it be
             timing = (0.0, None, None)
@@ -415,7 +416,7 @@ class _Search:
                 changed = touched | {self.where[j][0] for j in removed}
                 for v in changed:
                     self._index(v)
-                    timing = day.lateness(v, self.routes[v])
+                    timing = day.timing(v, self.routes[v])
                     self.late[v] = timing[0] if timing else math.inf
                     self.value[v] = day.travel(v, self.routes[v]) + self.late[v]
                 # Around the jobs put back only: measured on 60 x 600 s1 over four seeds,
@@ -465,7 +466,7 @@ class _Search:
         options.sort()
         for _, v, position in options:
             sequence = [*self.routes[v][:position], j, *self.routes[v][position:]]
-            timing = day.lateness(v, sequence)
+            timing = day.timing(v, sequence)
             if timing is not None and timing[0] <= 0:
                 self.routes[v] = sequence
                 self.where[j] = (v, position)
@@ -516,7 +517,9 @@ class _Search:
             added += arc(v, location[x], location[y])
         return added - arc(v, before, after)
 
-    def _moves(self, u: int, ru: int, i: int, w: int, rw: int, k: int):
+    def _moves(
+        self, u: int, ru: int, i: int, w: int, rw: int, k: int
+    ) -> Iterator[tuple[str, dict[int, list[int]]]]:
         """Candidate moves as (kind, {vehicle: new sequence}), generated lazily; moves
         between two routes whose travel cannot fall by more than their lateness are
         skipped before any sequence is built."""
@@ -595,7 +598,7 @@ class _Search:
         total = 0.0
         values: dict[int, float] = {}
         for v, sequence in changes.items():
-            timing = day.lateness(v, sequence)
+            timing = day.timing(v, sequence)
             if timing is None:
                 return False
             values[v] = travel[v] + timing[0]
@@ -636,7 +639,7 @@ def _rebuild(
         sequence = routes[v]
         if not sequence:
             continue
-        timing = day.lateness(v, sequence)
+        timing = day.timing(v, sequence)
         if timing is None:
             return None
         gaps: list[list] = [[] for _ in range(len(sequence) + 1)]
