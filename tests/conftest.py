@@ -95,3 +95,19 @@ def login(live_server):
         page.wait_for_load_state()
 
     return do_login
+
+
+@pytest.fixture
+def mid_morning():
+    """10:00 local time today, the clock ticking: for tests that book jobs hours from now
+    and read the technician's day, which late in the evening would fall on tomorrow."""
+    from datetime import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    with time_machine.travel(
+        timezone.make_aware(datetime(today.year, today.month, today.day, 10)), tick=True
+    ):
+        yield

@@ -129,6 +129,7 @@ def test_user_without_role_is_refused(client, user_with_role):
     assert client.get(reverse("work_order_list")).status_code == 403
 
 
+@pytest.mark.usefixtures("mid_morning")  # the job an hour ahead is on today's list
 def test_technician_may_update_only_their_own_job(client, user_with_role):
     from datetime import timedelta
 
