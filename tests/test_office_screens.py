@@ -37,6 +37,7 @@ def test_customer_list_paginates(client, office):
     assert "Page 1 of 2 (30)" in first
 
 
+@pytest.mark.usefixtures("mid_morning")  # the fresh job is due in 2 h: still today
 def test_work_order_filters(client, office):
     always = SLAPolicyFactory(
         tier="24/7", calendar=SLAPolicy.Calendar.ALWAYS, response_minutes=60, resolution_minutes=120
