@@ -109,5 +109,5 @@ def mid_morning():
     today = timezone.localdate()
     with time_machine.travel(
         timezone.make_aware(datetime(today.year, today.month, today.day, 10)), tick=True
-    ):
-        yield
+    ) as traveller:
+        yield traveller  # .shift(timedelta) moves the clock on

@@ -4,7 +4,6 @@ pruned; the map shows the age; the ranking and the ETA plan from a fresh positio
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -193,56 +192,49 @@ POSITION_POST_QUERIES = 4
 POSITION_POST_QUERIES_ETA_MOVED = 12
 
 
-def _morning():
-    from tests.notifications.conftest import local
-
-    return time_machine.travel(local(0, 10), tick=True)
-
-
 @pytest.mark.parametrize("others", [0, 3])
 def test_a_position_post_costs_a_fixed_number_of_queries(client, django_assert_num_queries, others):
-    with _morning():
-        tech = phone_technician()
-        # The drive is short and the job an hour away: the planned start holds.
-        booked_job(tech, hours_from_now=1, latitude=41.881, longitude=-87.631)
-        for index in range(others):
-            booked_job(tech, hours_from_now=3 + index * 1.5)
-            booked_job(phone_technician(), hours_from_now=1)
-        client.force_login(tech.user)
-        with django_assert_num_queries(POSITION_POST_QUERIES):
-            answer = post(client, **CHICAGO_LOOP)
-        assert answer.status_code == 200 and answer.json()["eta"] is not None
+    # At 10:00 local (the autouse mid_morning fixture, tests/phone/conftest.py).
+    tech = phone_technician()
+    # The drive is short and the job an hour away: the planned start holds.
+    booked_job(tech, hours_from_now=1, latitude=41.881, longitude=-87.631)
+    for index in range(others):
+        booked_job(tech, hours_from_now=3 + index * 1.5)
+        booked_job(phone_technician(), hours_from_now=1)
+    client.force_login(tech.user)
+    with django_assert_num_queries(POSITION_POST_QUERIES):
+        answer = post(client, **CHICAGO_LOOP)
+    assert answer.status_code == 200 and answer.json()["eta"] is not None
 
 
 def test_a_position_that_moves_the_eta_still_texts_the_delay(
-    client, django_assert_num_queries, settings
+    client, django_assert_num_queries, settings, mid_morning
 ):
     from notifications.models import OutboundMessage, Visit
 
     settings.POSITION_MIN_INTERVAL_S = 10
-    with _morning() as traveller:
-        tech = phone_technician()
-        # ~19 km north of the Loop, planned to start in six minutes.
-        job = booked_job(tech, hours_from_now=0.1, latitude=42.05, longitude=-87.68)
-        booked = OutboundMessage.objects.get(work_order=job, kind="booked")
-        OutboundMessage.objects.filter(pk=booked.pk).update(
-            status=OutboundMessage.Status.SENT, provider_sid="SM1"
-        )
-        client.force_login(tech.user)
-        with django_assert_num_queries(POSITION_POST_QUERIES_ETA_MOVED):
-            answer = post(client, **CHICAGO_LOOP)
-        assert answer.status_code == 200
-        (delay,) = OutboundMessage.objects.filter(work_order=job, kind="delay")
-        arrival = answer.json()["eta"][0]
-        assert delay.eta_at.isoformat() == arrival and delay.cause.startswith("ETA from")
-        assert Visit.objects.get(work_order=job).starts_at == delay.eta_at
-        # The same ETA a little later: the decision stands, nothing is written again.
-        traveller.shift(timedelta(seconds=11))
-        with django_assert_num_queries(POSITION_POST_QUERIES):
-            again = post(client, **CHICAGO_LOOP)
-        assert again.json()["eta"] == answer.json()["eta"]
-        assert OutboundMessage.objects.filter(work_order=job, kind="delay").count() == 1
-        assert PositionFix.objects.filter(technician=tech).count() == 2
+    tech = phone_technician()
+    # ~19 km north of the Loop, planned to start in six minutes.
+    job = booked_job(tech, hours_from_now=0.1, latitude=42.05, longitude=-87.68)
+    booked = OutboundMessage.objects.get(work_order=job, kind="booked")
+    OutboundMessage.objects.filter(pk=booked.pk).update(
+        status=OutboundMessage.Status.SENT, provider_sid="SM1"
+    )
+    client.force_login(tech.user)
+    with django_assert_num_queries(POSITION_POST_QUERIES_ETA_MOVED):
+        answer = post(client, **CHICAGO_LOOP)
+    assert answer.status_code == 200
+    (delay,) = OutboundMessage.objects.filter(work_order=job, kind="delay")
+    arrival = answer.json()["eta"][0]
+    assert delay.eta_at.isoformat() == arrival and delay.cause.startswith("ETA from")
+    assert Visit.objects.get(work_order=job).starts_at == delay.eta_at
+    # The same ETA a little later: the decision stands, nothing is written again.
+    mid_morning.shift(timedelta(seconds=11))
+    with django_assert_num_queries(POSITION_POST_QUERIES):
+        again = post(client, **CHICAGO_LOOP)
+    assert again.json()["eta"] == answer.json()["eta"]
+    assert OutboundMessage.objects.filter(work_order=job, kind="delay").count() == 1
+    assert PositionFix.objects.filter(technician=tech).count() == 2
 
 
 def test_a_login_without_its_technician_is_refused(client):
