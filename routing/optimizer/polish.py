@@ -9,8 +9,10 @@ two neighbouring jobs (it never defers it past a job whose window closes before 
 break window opens), so it refuses moves that are feasible. This search takes the best
 plan found, tries every move between each job and its nearest neighbours, and keeps a
 move when the plan's cost (travel plus SLA lateness, `objective.solution_key`'s third
-level) falls. Then, until the deadline, it takes out a few neighbouring jobs, puts them
-back at their cheapest feasible places and descends again around them, continuing from
+level) falls; every move prices its travel change from the legs it alters, so hopeless
+ones are skipped before a route is built or timed. Then, until the deadline, it takes
+out runs of consecutive jobs from neighbouring routes, puts them back at their cheapest
+feasible places and descends again around them, continuing from
 plans within a shrinking margin of the best (record-to-record travel) and keeping the
 best. Served jobs never change, so served priority and jobs stay as they were.
 
@@ -45,6 +47,8 @@ NEIGHBOURS = 12
 RUIN_NEIGHBOURS = 30
 # Longest run of consecutive jobs moved at once by or-opt.
 SEGMENT = 3
+# Longest run of consecutive jobs a ruin takes out of one route (SISR's L_max).
+STRING = 10
 
 # SLA lateness cost of a route, the gap its break is taken in and the break's start.
 _Timing = tuple[float, int | None, Number | None]
@@ -77,6 +81,8 @@ class PolishLog:
     rejected: str | None = None
     rounds: int = 0
     kept: int = 0
+    # Rounds whose recreate found no on-time place for a job taken out (undone).
+    stuck: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -88,6 +94,7 @@ class PolishLog:
             "kinds": dict(self.kinds),
             "rounds": self.rounds,
             "kept": self.kept,
+            "stuck": self.stuck,
             **({"rejected": self.rejected} if self.rejected else {}),
         }
 
@@ -286,27 +293,8 @@ def polish(
     until `deadline` (time.monotonic()) or a local optimum."""
     begun = time.monotonic()
     log = PolishLog()
-    day = _Day(problem, allowed)
-    index_of = {job.id: j for j, job in enumerate(problem.jobs)}
-    position_of = {vehicle.id: v for v, vehicle in enumerate(problem.vehicles)}
-    routes: list[list[int]] = [[] for _ in problem.vehicles]
-    movable = [len(vehicle.breaks) <= 1 for vehicle in problem.vehicles]
-    for route in solution.routes:
-        v = position_of[route.vehicle]
-        routes[v] = [index_of[s.id] for s in route.steps if s.type == "job"]
-        if any(problem.jobs[j].in_progress for j in routes[v]):
-            movable[v] = False
-    value: list[float] = []
-    late: list[float] = []
-    for v, sequence in enumerate(routes):
-        timing = day.timing(v, sequence)
-        if timing is None:
-            movable[v] = False  # our model disagrees with a checked route: leave it be
-            timing = (0.0, None, None)
-        late.append(timing[0])
-        value.append(day.travel(v, sequence) + timing[0])
-    log.before = sum(value)
-    search = _Search(day, routes, value, late, movable, log)
+    search = _Search.of(problem, solution, allowed, log)
+    log.before = sum(search.value)
     rng = random.Random(seed)
     search.run(deadline, rng)
     if ruin:
@@ -315,7 +303,7 @@ def polish(
     log.seconds = time.monotonic() - begun
     if log.after >= log.before - EPSILON:
         return solution, log
-    polished = _rebuild(problem, day, solution, search.routes, movable)
+    polished = _rebuild(problem, search.day, solution, search.routes, search.movable)
     if polished is None:
         log.rejected = "a polished route failed the checker"
         return solution, log
@@ -359,6 +347,33 @@ class _Search:
                 u: [served[n] for n in row] for u, row in zip(served, nearest.tolist(), strict=True)
             }
 
+    @classmethod
+    def of(
+        cls, problem: Problem, solution: Solution, allowed: dict[int, list[int]], log: PolishLog
+    ) -> _Search:
+        """The search over `solution`'s routes. Routes with a job underway or more than one
+        break, or that our scalar timing disagrees with, are not movable."""
+        day = _Day(problem, allowed)
+        index_of = {job.id: j for j, job in enumerate(problem.jobs)}
+        position_of = {vehicle.id: v for v, vehicle in enumerate(problem.vehicles)}
+        routes: list[list[int]] = [[] for _ in problem.vehicles]
+        movable = [len(vehicle.breaks) <= 1 for vehicle in problem.vehicles]
+        for route in solution.routes:
+            v = position_of[route.vehicle]
+            routes[v] = [index_of[s.id] for s in route.steps if s.type == "job"]
+            if any(problem.jobs[j].in_progress for j in routes[v]):
+                movable[v] = False
+        value: list[float] = []
+        late: list[float] = []
+        for v, sequence in enumerate(routes):
+            timing = day.timing(v, sequence)
+            if timing is None:
+                movable[v] = False  # our model disagrees with a checked route: leave it be
+                timing = (0.0, None, None)
+            late.append(timing[0])
+            value.append(day.travel(v, sequence) + timing[0])
+        return cls(day, routes, value, late, movable, log)
+
     def _index(self, v: int) -> None:
         for i, j in enumerate(self.routes[v]):
             self.where[j] = (v, i)
@@ -382,8 +397,8 @@ class _Search:
     def ruin_and_recreate(
         self, deadline: float, rng: random.Random, size: int, accept: float = 0.0
     ) -> None:
-        """Iterated local search: take out a job and some of its nearest neighbours, put
-        them back at their cheapest feasible places, descend around them. The result
+        """Iterated local search: take out runs of jobs around a random job (`_strings`),
+        put them back at their cheapest feasible places, descend around them. The result
         becomes the current plan when its cost is within `accept` (a share, shrinking
         linearly to 0 at the deadline) of the best plan's: record-to-record travel, so
         the search can cross small rises. The best plan is the one kept."""
@@ -396,7 +411,7 @@ class _Search:
             self.log.rounds += 1
             saved = self._snapshot()
             seed = rng.choice(jobs)
-            removed = [seed, *self.neighbours[seed][: rng.randint(2, size)]]
+            removed = self._strings(seed, rng, size)
             touched = {self.where[j][0] for j in removed}
             gone = set(removed)
             for v in touched:
@@ -410,6 +425,7 @@ class _Search:
                 candidates |= touched
                 if not self._insert(j, [v for v in candidates if v in day.allowed[j]]):
                     ok = False
+                    self.log.stuck += 1
                     break
                 gone.discard(j)
             if ok:
@@ -443,6 +459,28 @@ class _Search:
         self.routes, self.value, self.late = [list(r) for r in routes], list(value), list(late)
         for v in range(len(self.routes)):
             self._index(v)
+
+    def _strings(self, seed: int, rng: random.Random, size: int) -> list[int]:
+        """Jobs to take out: 3 to `size` + 1 of them, as runs of consecutive jobs (up to
+        `STRING` long), one run from each route met among the seed and its nearest jobs,
+        each run holding the job it was met by (the string removal of SISR, Christiaens
+        and Vanden Berghe 2020). A run frees a stretch of a technician's day, where
+        scattered jobs would leave the same windows blocking it."""
+        target = rng.randint(3, size + 1)
+        removed: list[int] = []
+        seen: set[int] = set()
+        for j in [seed, *self.neighbours[seed]]:
+            if len(removed) >= target:
+                break
+            v, at = self.where[j]
+            if v in seen:
+                continue
+            seen.add(v)
+            route = self.routes[v]
+            length = rng.randint(1, min(len(route), STRING, target - len(removed)))
+            first = rng.randint(max(0, at - length + 1), min(at, len(route) - length))
+            removed.extend(route[first : first + length])
+        return removed
 
     def _insert(self, j: int, vehicles: list[int]) -> bool:
         """Put job j at its cheapest feasible position among `vehicles` (by travel)."""
@@ -479,8 +517,8 @@ class _Search:
             rw, k = self.where[w]
             if not (self.movable[ru] and self.movable[rw]):
                 continue
-            for kind, changes in self._moves(u, ru, i, w, rw, k):
-                if self._try(kind, changes):
+            for kind, changes, delta in self._moves(u, ru, i, w, rw, k):
+                if self._try(kind, changes, delta):
                     return True
         return False
 
@@ -519,20 +557,21 @@ class _Search:
 
     def _moves(
         self, u: int, ru: int, i: int, w: int, rw: int, k: int
-    ) -> Iterator[tuple[str, dict[int, list[int]]]]:
-        """Candidate moves as (kind, {vehicle: new sequence}), generated lazily; moves
-        between two routes whose travel cannot fall by more than their lateness are
-        skipped before any sequence is built."""
+    ) -> Iterator[tuple[str, dict[int, list[int]], float | None]]:
+        """Candidate moves as (kind, {vehicle: new sequence}, travel change or None when
+        it must be costed in full), generated lazily. A move whose travel cannot fall by
+        more than the changed routes' lateness is skipped before its sequences are built:
+        lateness never goes below 0, so it cannot gain."""
         routes, day = self.routes, self.day
         a, b = routes[ru], routes[rw]
         if ru != rw:
             room = self.late[ru] + self.late[rw] - EPSILON
             if rw in day.allowed[u]:
                 out = self._segment_out(ru, a, i, 1)
-                rest = a[:i] + a[i + 1 :]
                 for at in (k, k + 1):
-                    if self._segment_in(rw, b, at, [u]) - out < room:
-                        yield "relocate", {ru: rest, rw: [*b[:at], u, *b[at:]]}
+                    delta = self._segment_in(rw, b, at, [u]) - out
+                    if delta < room:
+                        yield "relocate", {ru: a[:i] + a[i + 1 :], rw: [*b[:at], u, *b[at:]]}, delta
                 if ru in day.allowed[w]:
                     lu, lw = day.location[u], day.location[w]
                     arc, stop = self._arc, self._stop
@@ -549,32 +588,41 @@ class _Search:
                         - arc(rw, lw, after_b)
                     )
                     if delta < room:
-                        yield "swap", {ru: [*a[:i], w, *a[i + 1 :]], rw: [*b[:k], u, *b[k + 1 :]]}
+                        swapped_a, swapped_b = list(a), list(b)
+                        swapped_a[i], swapped_b[k] = w, u
+                        yield "swap", {ru: swapped_a, rw: swapped_b}, delta
             for length in range(2, SEGMENT + 1):
                 segment = a[i : i + length]
                 if len(segment) < length or not all(rw in day.allowed[j] for j in segment):
                     break
                 out = self._segment_out(ru, a, i, length)
-                rest = a[:i] + a[i + length :]
                 for at in (k, k + 1):
-                    if self._segment_in(rw, b, at, segment) - out < room:
-                        yield "or-opt", {ru: rest, rw: b[:at] + segment + b[at:]}
-            # 2-opt*: u is followed by w; the tails change routes.
-            tail_a, tail_b = a[i + 1 :], b[k:]
-            if all(rw in day.allowed[j] for j in tail_a) and all(
-                ru in day.allowed[j] for j in tail_b
-            ):
-                yield "2-opt*", {ru: a[: i + 1] + tail_b, rw: b[:k] + tail_a}
-            # ... or w is followed by u.
-            tail_a, tail_b = a[i:], b[k + 1 :]
-            if all(rw in day.allowed[j] for j in tail_a) and all(
-                ru in day.allowed[j] for j in tail_b
-            ):
-                yield "2-opt*", {ru: a[:i] + tail_b, rw: b[: k + 1] + tail_a}
+                    delta = self._segment_in(rw, b, at, segment) - out
+                    if delta < room:
+                        yield (
+                            "or-opt",
+                            {ru: a[:i] + a[i + length :], rw: b[:at] + segment + b[at:]},
+                            delta,
+                        )
+            # 2-opt*: u is followed by w (cuts after u and before w), or w by u; the
+            # tails change routes.
+            for cut_a, cut_b in ((i + 1, k), (i, k + 1)):
+                delta = self._exchange(ru, a, cut_a, rw, b, cut_b)
+                if delta is not None and delta >= room:
+                    continue
+                tail_a, tail_b = a[cut_a:], b[cut_b:]
+                if all(rw in day.allowed[j] for j in tail_a) and all(
+                    ru in day.allowed[j] for j in tail_b
+                ):
+                    yield "2-opt*", {ru: a[:cut_a] + tail_b, rw: b[:cut_b] + tail_a}, delta
         else:
+            room = self.late[ru] - EPSILON
             for target in (k, k + 1):
                 for length in range(1, SEGMENT + 1):
                     if i <= target <= i + length or i + length > len(a):
+                        continue
+                    delta = self._shift(ru, a, i, length, target)
+                    if delta >= room:
                         continue
                     segment = a[i : i + length]
                     rest = a[:i] + a[i + length :]
@@ -582,33 +630,95 @@ class _Search:
                     yield (
                         "relocate" if length == 1 else "or-opt",
                         {ru: rest[:at] + segment + rest[at:]},
+                        delta,
                     )
-            swapped = list(a)
-            swapped[i], swapped[k] = swapped[k], swapped[i]
-            yield "swap", {ru: swapped}
+            delta = self._exchange_inside(ru, a, i, k)
+            if delta < room:
+                swapped = list(a)
+                swapped[i], swapped[k] = swapped[k], swapped[i]
+                yield "swap", {ru: swapped}, delta
 
-    def _try(self, kind: str, changes: dict[int, list[int]]) -> bool:
+    def _exchange(
+        self, ru: int, a: list[int], cut_a: int, rw: int, b: list[int], cut_b: int
+    ) -> float | None:
+        """Travel change of 2-opt* between two routes: a[:cut_a] + b[cut_b:] and
+        b[:cut_b] + a[cut_a:]. None (cost it in full) when the two technicians cost travel
+        differently, since the tails' own legs change price, or when a route empties."""
+        day = self.day
+        if day.costs[ru] is not day.costs[rw]:
+            return None
+        if cut_a + len(b) - cut_b == 0 or cut_b + len(a) - cut_a == 0:
+            return None
+        location, end_a, end_b = day.location, day.end[ru], day.end[rw]
+        arc = self._arc
+        before_a, before_b = self._stop(ru, a, cut_a - 1), self._stop(rw, b, cut_b - 1)
+        first_a = location[a[cut_a]] if cut_a < len(a) else None
+        first_b = location[b[cut_b]] if cut_b < len(b) else None
+        old = arc(ru, before_a, end_a if first_a is None else first_a) + arc(
+            rw, before_b, end_b if first_b is None else first_b
+        )
+        new = arc(ru, before_a, end_a if first_b is None else first_b) + arc(
+            rw, before_b, end_b if first_a is None else first_a
+        )
+        # A tail now ends at the other technician's end of day.
+        if first_a is not None:
+            last = location[a[-1]]
+            new += arc(rw, last, end_b) - arc(ru, last, end_a)
+        if first_b is not None:
+            last = location[b[-1]]
+            new += arc(ru, last, end_a) - arc(rw, last, end_b)
+        return new - old
+
+    def _shift(self, v: int, route: list[int], i: int, length: int, target: int) -> float:
+        """Travel change of moving route[i:i+length] to before route[target] (the end when
+        target is len(route)) in the same route; target lies outside i..i+length."""
+        arc, stop, location = self._arc, self._stop, self.day.location
+        first, last = location[route[i]], location[route[i + length - 1]]
+        before, after = stop(v, route, i - 1), stop(v, route, i + length)
+        out = arc(v, before, first) + arc(v, last, after) - arc(v, before, after)
+        before, after = stop(v, route, target - 1), stop(v, route, target)
+        return arc(v, before, first) + arc(v, last, after) - arc(v, before, after) - out
+
+    def _exchange_inside(self, v: int, route: list[int], i: int, k: int) -> float:
+        """Travel change of swapping route[i] and route[k] (i != k) in one route."""
+        arc, stop = self._arc, self._stop
+        x, y = min(i, k), max(i, k)
+        lx, ly = stop(v, route, x), stop(v, route, y)
+        before, after = stop(v, route, x - 1), stop(v, route, y + 1)
+        if y == x + 1:
+            old = arc(v, before, lx) + arc(v, lx, ly) + arc(v, ly, after)
+            return arc(v, before, ly) + arc(v, ly, lx) + arc(v, lx, after) - old
+        inner_x, inner_y = stop(v, route, x + 1), stop(v, route, y - 1)
+        old = arc(v, before, lx) + arc(v, lx, inner_x) + arc(v, inner_y, ly) + arc(v, ly, after)
+        new = arc(v, before, ly) + arc(v, ly, inner_x) + arc(v, inner_y, lx) + arc(v, lx, after)
+        return new - old
+
+    def _try(self, kind: str, changes: dict[int, list[int]], delta: float | None) -> bool:
+        """Make the move if it lowers the plan's cost. `delta`: its travel change when
+        known (the moves' own arithmetic), else the sequences are costed in full."""
         day = self.day
         if not all(self.movable[v] for v in changes):
             return False
-        old = sum(self.value[v] for v in changes)
-        travel = {v: day.travel(v, sequence) for v, sequence in changes.items()}
-        if sum(travel.values()) >= old - EPSILON:
-            return False  # lateness only adds, so no gain is possible
-        total = 0.0
-        values: dict[int, float] = {}
+        old_late = sum(self.late[v] for v in changes)
+        if delta is None:
+            delta = sum(day.travel(v, s) for v, s in changes.items()) - sum(
+                self.value[v] - self.late[v] for v in changes
+            )
+            if delta >= old_late - EPSILON:
+                return False  # lateness only adds, so no gain is possible
+        late: dict[int, float] = {}
         for v, sequence in changes.items():
             timing = day.timing(v, sequence)
             if timing is None:
                 return False
-            values[v] = travel[v] + timing[0]
-            total += values[v]
-        if total >= old - EPSILON:
+            late[v] = timing[0]
+        if delta + sum(late.values()) >= old_late - EPSILON:
             return False
         for v, sequence in changes.items():
             self.routes[v] = sequence
-            self.value[v] = values[v]
-            self.late[v] = values[v] - travel[v]
+            self.late[v] = late[v]
+            # Costed in full once made, so the route costs never drift by rounding.
+            self.value[v] = day.travel(v, sequence) + late[v]
             self._index(v)
         self.log.moves += 1
         self.log.kinds[kind] = self.log.kinds.get(kind, 0) + 1

@@ -5,13 +5,22 @@ large days."""
 
 from __future__ import annotations
 
+import math
+import random
 import time
 
 import pytest
 
 from routing.optimizer import check, parallel, parse_problem, solution_to_json, solve
 from routing.optimizer.objective import solution_key
-from routing.optimizer.polish import PolishSettings, polish
+from routing.optimizer.polish import (
+    NEIGHBOURS,
+    STRING,
+    PolishLog,
+    PolishSettings,
+    _Search,
+    polish,
+)
 from routing.optimizer.regret import regret_routes
 from routing.optimizer.solver import NO_SLOT, SearchOptions, _prefilter
 from routing.optimizer.vroom_start import checked_solution
@@ -145,3 +154,59 @@ def test_the_vroom_member_polishes_its_routes() -> None:
     solution = checked_solution(problem, routes, NO_SLOT)
     assert len(solution.routes) == len(routes)  # every polished route passes the checker
     assert check(problem, solution_to_json(solution, problem)) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_move_knows_its_travel_change(seed: int) -> None:
+    # The moves price themselves from the legs they change, so the search skips the
+    # hopeless ones without building them. Here every move between each job and its
+    # neighbours is generated and its price compared with the routes costed in full, on
+    # a day with two ways of pricing travel, technicians living apart and an open route.
+    data = rich_day(seed, jobs=30)
+    vehicles = data["vehicles"]
+    vehicles[1]["costs"] = {"per_hour": 7200, "fixed": 50}
+    vehicles[2]["start_index"], vehicles[2]["end_index"] = 5, 9
+    del vehicles[3]["end_index"]
+    problem = parse_problem(data)
+    start = checked_solution(problem, regret_routes(problem).routes, NO_SLOT)
+    _, allowed = _prefilter(problem)
+    search = _Search.of(problem, start, allowed, PolishLog())
+    search.late = [math.inf] * len(search.late)  # no move is skipped as hopeless
+    day, routes = search.day, search.routes
+    priced = costed = 0
+    for u in search.neighbours:
+        for w in search.neighbours[u][:NEIGHBOURS]:
+            (ru, i), (rw, k) = search.where[u], search.where[w]
+            for _, changes, delta in search._moves(u, ru, i, w, rw, k):
+                before = [j for v in changes for j in routes[v]]
+                after = [j for sequence in changes.values() for j in sequence]
+                assert sorted(after) == sorted(before)  # the same jobs, moved
+                exact = sum(day.travel(v, s) - day.travel(v, routes[v]) for v, s in changes.items())
+                if delta is None:
+                    costed += 1
+                else:
+                    priced += 1
+                    assert delta == pytest.approx(exact, abs=1e-6)
+    assert priced > 200
+    assert costed > 0  # 2-opt* between technicians who price travel differently
+
+
+def test_a_ruin_takes_runs_of_consecutive_jobs_from_neighbouring_routes() -> None:
+    problem = parse_problem(rich_day(5, jobs=40))
+    start = checked_solution(problem, regret_routes(problem).routes, NO_SLOT)
+    _, allowed = _prefilter(problem)
+    search = _Search.of(problem, start, allowed, PolishLog())
+    rng = random.Random(7)
+    for seed in list(search.neighbours)[:20]:
+        removed = search._strings(seed, rng, 12)
+        assert seed in removed
+        assert 1 <= len(removed) <= 13 and len(set(removed)) == len(removed)
+        runs: dict[int, list[int]] = {}
+        for j in removed:
+            v, _ = search.where[j]
+            runs.setdefault(v, []).append(search.where[j][1])
+        for positions in runs.values():  # one run per route, no gaps in it
+            assert positions == list(range(positions[0], positions[0] + len(positions)))
+            assert len(positions) <= STRING
+        nearby = {seed, *search.neighbours[seed]}
+        assert all(any(j in nearby for j in removed if search.where[j][0] == v) for v in runs)
