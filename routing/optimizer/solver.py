@@ -119,9 +119,10 @@ class SearchOptions:
     parallel_member: bool = True
     # Large days (VROOM runs above `vroom_full_up_to` jobs): the last `polish_share` of
     # each process's budget goes to our ruin-and-recreate local search (polish.py) from
-    # the best plan it has, taking out up to `ruin_size` neighbouring jobs at a time.
+    # the best plan it has, taking out up to `ruin_size` + 1 jobs at a time (runs of
+    # consecutive jobs from the routes around a random job).
     # 0 turns it off.
-    polish_share: float = 0.5
+    polish_share: float = 0.7
     ruin_size: int = 20
     # Record-to-record acceptance of the polish: a plan within this share of the best
     # one's cost becomes the current one (shrinking to 0 at the deadline).
