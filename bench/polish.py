@@ -5,7 +5,8 @@ for a fixed time on one core. Prints the cost before and after and the polish's 
     .venv/bin/python bench/polish.py --day 60x600 --seed 1 --seconds 15 [--rng 1]
         [--ruin 20] [--accept 0.002]
 
-The README's "Large days: the second half polishes" figures come from this; the whole
+The README's "Large days: the last 70 % polishes" figures for the polish alone come
+from this (a figure for the search before a change: run it at that commit); the whole
 solve is measured by `bench/solver.py --fielddays`.
 """
 

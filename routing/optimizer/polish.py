@@ -58,7 +58,7 @@ _Timing = tuple[float, int | None, Number | None]
 class PolishSettings:
     """How a process polishes on a large day (`SearchOptions`' `polish_share`,
     `ruin_size` and `polish_accept`): the last `share` of its budget (0: no polish),
-    ruins of up to `ruin` jobs, record-to-record acceptance within `accept`."""
+    ruins of up to `ruin` + 1 jobs, record-to-record acceptance within `accept`."""
 
     share: float = 0.0
     ruin: int = 0
