@@ -5,7 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_SETTINGS_MODULE=dispatch.settings
+    DJANGO_SETTINGS_MODULE=config.settings
 
 WORKDIR /app
 
@@ -27,4 +27,4 @@ USER app
 EXPOSE 8000
 
 # The web service: migrate, optionally seed the demo data, then serve.
-CMD ["sh", "-c", "python manage.py migrate --noinput && if [ \"${DISPATCH_SEED_DEMO:-0}\" = 1 ]; then python manage.py seed_demo; fi && exec gunicorn dispatch.wsgi:application --bind 0.0.0.0:8000 -c gunicorn.conf.py --access-logfile -"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && if [ \"${DISPATCH_SEED_DEMO:-0}\" = 1 ]; then python manage.py seed_demo; fi && exec gunicorn config.wsgi:application --bind 0.0.0.0:8000 -c gunicorn.conf.py --access-logfile -"]

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.database import use_bench_database  # noqa: E402
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 BENCH_DB = "dispatch_bench"
 recreate_database = use_bench_database(BENCH_DB)
 os.environ.setdefault("CACHE_KEY_PREFIX", "bench")

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.database import use_bench_database  # noqa: E402
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 BENCH_DB = "dispatch_bench_notify"
 recreate_database = use_bench_database(BENCH_DB)
 redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -87,7 +87,7 @@ def start_worker(concurrency: int, log_path: Path) -> subprocess.Popen:
 
 
 def wait_ready(process: subprocess.Popen, log_path: Path) -> None:
-    from dispatch.celery import app
+    from config.celery import app
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

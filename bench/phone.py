@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.database import use_bench_database  # noqa: E402
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 BENCH_DB = "dispatch_bench_phone"
 recreate_database = use_bench_database(BENCH_DB)
 os.environ.setdefault("CACHE_KEY_PREFIX", "bench-phone")
@@ -308,7 +308,7 @@ def _post_over_http(sessions: list[str], session_cookie: str) -> HttpRun:
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "dispatch.wsgi:application",
+            "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
             "--config",

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from dispatch.bookings import active_booking, booking_release, lanes_write
 from dispatch.lanes import PlannedBooking, TechnicianDay, leading_fixed, plan_lane, planned_from
 from dispatch.models import Booking
@@ -32,7 +33,6 @@ from dispatch.rules import (
 from dispatch.selectors import LaneBooking, bookings_by_technician, lane_fingerprint
 from technicians.models import Technician
 from technicians.selectors import technicians_for_day
-from workorders.errors import DomainError
 from workorders.events import event_record
 from workorders.models import Event, WorkOrder
 from workorders.services import work_order_set_status

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import DomainError
 from dispatch.assignment import (
     AssignmentRefused,
     NeedsConfirmation,
@@ -34,7 +35,6 @@ from dispatch.selectors import (
     queue_queryset,
 )
 from technicians.roles import OFFICE_ROLES, PLANNER_ROLES, has_role, role_required
-from workorders.errors import DomainError
 from workorders.models import WorkOrder
 from workorders.status import Status
 

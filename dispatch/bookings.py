@@ -19,12 +19,12 @@ from datetime import date, datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from dispatch.lanes import PlannedBooking
 from dispatch.live import bump_board_version
 from dispatch.models import Booking
 from notifications import services as texts
 from technicians.models import Technician
-from workorders.errors import DomainError
 from workorders.events import event_record
 from workorders.models import Event, WorkOrder
 

@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from dispatch.models import FieldAlert
 from dispatch.phone import field_alert_dismiss
 from dispatch.replan import overrun_propose, technician_unavailable_from_now
 from technicians.models import Technician
 from technicians.roles import PLANNER_ROLES, role_required
-from workorders.errors import DomainError
 
 
 def _back(request: HttpRequest, day) -> str:

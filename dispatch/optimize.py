@@ -5,12 +5,12 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from core.errors import DomainError
 from dispatch.selectors import bookings_by_technician, technicians_on_shift, unassigned_for_day
 from routing import services as routing_services
 from routing.models import PlanRun
 from routing.problem import BookingSnapshot, BuiltProblem, build_problem
 from technicians.selectors import technicians_for_day
-from workorders.errors import DomainError
 
 
 def plan_inputs(

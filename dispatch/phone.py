@@ -22,13 +22,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from dispatch.bookings import active_booking, booking_record_actual
 from dispatch.live import bump_board_version
 from dispatch.models import Booking, FieldAlert, PhoneAction
 from dispatch.services import work_order_change_status
 from technicians.images import validate_image_upload
 from technicians.models import Technician
-from workorders.errors import DomainError
 from workorders.events import event_record
 from workorders.models import Event, WorkOrder
 from workorders.services import work_order_add_photo

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.errors import DomainError
 from dispatch.bookings import (
     BookingConflict,
     PlannedTime,
@@ -26,7 +27,6 @@ from dispatch.models import Booking
 from routing.models import PlanRun
 from routing.proposal import MOVE_ACTIONS, BaselineBooking, Change, Placement
 from technicians.models import Technician, TimeOff
-from workorders.errors import DomainError
 from workorders.events import event_record
 from workorders.models import Event, WorkOrder
 from workorders.services import work_order_set_status

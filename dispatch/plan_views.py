@@ -15,13 +15,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import DomainError
 from dispatch import optimize, plan_apply, urgent
 from dispatch.selectors import urgent_candidates
 from routing import selectors
 from routing.models import PlanRun
 from routing.services import DEFAULT_TIME_LIMIT_S, MAX_TIME_LIMIT_S, worker_queue_available
 from technicians.roles import PLANNER_ROLES, role_required
-from workorders.errors import DomainError
 from workorders.models import WorkOrder
 
 

@@ -15,13 +15,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from core.rows import fetch
 from dispatch.bookings import booking_eta_announce
 from dispatch.eta import next_visit
 from dispatch.models import Booking, PositionFix
 from dispatch.phone import PhoneRefusal, RefusalCode
 from dispatch.selectors import day_bookings_sql
 from technicians.models import Technician
-from technicians.rows import fetch
 from technicians.selectors import on_shift_sql, shift_on
 
 # Phones keep sending a little before and after the shift: the drive to the first job

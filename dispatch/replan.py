@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from dispatch.board import is_overrun
 from dispatch.lanes import TechnicianDay, TravelMemo
 from dispatch.models import Booking, FieldAlert
@@ -32,7 +33,6 @@ from routing.proposal import Change, Placement
 from technicians.models import Technician, TimeOff
 from technicians.selectors import day_bounds, technicians_for_day
 from technicians.services import time_off_add
-from workorders.errors import DomainError
 from workorders.models import WorkOrder
 from workorders.status import MOVABLE, Status
 

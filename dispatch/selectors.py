@@ -11,9 +11,9 @@ from functools import cache
 from django.db.models import Case, Exists, F, Max, Min, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
+from core.rows import Columns, fetch
 from dispatch.models import Booking, FieldAlert
 from technicians.models import ShiftException, ShiftPattern, Technician
-from technicians.rows import Columns, fetch
 from technicians.selectors import (
     ShiftWindow,
     at_local,

@@ -5,13 +5,13 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from dispatch.bookings import active_booking, booking_create, booking_release
 from dispatch.eta import next_visit
 from dispatch.live import bump_board_version
 from dispatch.models import Booking
 from notifications import services as texts
 from technicians.models import Technician
-from workorders.errors import DomainError
 from workorders.events import event_record
 from workorders.models import Event, WorkOrder
 from workorders.services import work_order_set_status

@@ -10,13 +10,13 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from dispatch.ranking import Exclusion, Slot, search_lanes
 from dispatch.selectors import unassigned_work_orders
 from routing import services as routing_services
 from routing.models import PlanRun
 from routing.problem import day_epoch, to_seconds
 from routing.proposal import BaselineBooking, Change, Placement
-from workorders.errors import DomainError
 from workorders.models import WorkOrder
 from workorders.sla import forecast_breach
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import DomainError
 from dispatch import positions, selectors, services
 from dispatch.models import PhoneAction
 from dispatch.phone import (
@@ -36,7 +37,6 @@ from technicians.roles import (
     technician_required,
     user_roles,
 )
-from workorders.errors import DomainError
 from workorders.models import WorkOrder, WorkOrderPhoto
 from workorders.status import Status
 

@@ -62,6 +62,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.errors import DomainError
+from core.rows import prepared_cursor
 from notifications import texts
 from notifications.models import (
     ETA_KINDS,
@@ -76,8 +78,6 @@ from notifications.models import (
 )
 from notifications.providers import UNSUBSCRIBED, SendError, get_provider
 from technicians.models import Technician
-from technicians.rows import prepared_cursor
-from workorders.errors import DomainError
 from workorders.events import event_record
 from workorders.models import Customer, Event, WorkOrder
 from workorders.status import Status

@@ -28,12 +28,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from twilio.request_validator import RequestValidator
 
+from core.errors import DomainError
 from notifications import selectors, services, texts
 from notifications.forms import MessageFilterForm, SandboxReplyForm, TemplateForm
 from notifications.models import Kind, MessageTemplate
 from notifications.providers import twilio_configured
 from technicians.roles import OFFICE_ROLES, STAFF_ADMIN_ROLES, role_required
-from workorders.errors import DomainError
 from workorders.models import Customer, WorkOrder
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from routing.models import PlanRun
 from routing.optimizer import (
     ProblemError,
@@ -32,7 +33,6 @@ from routing.optimizer import (
 from routing.problem import BuiltProblem, attach_matrices
 from routing.proposal import build_proposal
 from routing.travel import TravelError, matrix_provider
-from workorders.errors import DomainError
 from workorders.models import Site
 
 logger = logging.getLogger(__name__)

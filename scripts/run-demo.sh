@@ -16,9 +16,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 mkdir -p .var
 
-WEB_CMD="${WEB_CMD:-.venv/bin/gunicorn dispatch.wsgi:application --bind ${HOST:-127.0.0.1}:${PORT:-8000} -c gunicorn.conf.py --access-logfile -}"
-WORKER_CMD="${WORKER_CMD:-.venv/bin/celery -A dispatch worker --loglevel=INFO --concurrency=2}"
-BEAT_CMD="${BEAT_CMD:-.venv/bin/celery -A dispatch beat --loglevel=INFO --schedule .var/celerybeat-schedule}"
+WEB_CMD="${WEB_CMD:-.venv/bin/gunicorn config.wsgi:application --bind ${HOST:-127.0.0.1}:${PORT:-8000} -c gunicorn.conf.py --access-logfile -}"
+WORKER_CMD="${WORKER_CMD:-.venv/bin/celery -A config worker --loglevel=INFO --concurrency=2}"
+BEAT_CMD="${BEAT_CMD:-.venv/bin/celery -A config beat --loglevel=INFO --schedule .var/celerybeat-schedule}"
 STOP_TIMEOUT="${DEMO_STOP_TIMEOUT:-20}"
 export PYTHONUNBUFFERED=1   # so log lines show up as they happen
 

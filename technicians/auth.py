@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 
+from core.rows import Columns, fetch
 from technicians.models import Technician
 from technicians.roles import remember_roles
-from technicians.rows import Columns, fetch
 
 
 @cache

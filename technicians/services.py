@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from core.errors import DomainError
 from technicians.audit import record_technician_change
-from technicians.errors import DomainError
 from technicians.images import process_image_upload
 from technicians.models import Certification, ShiftPattern, Skill, Technician, TimeOff
 

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.errors import DomainError
 from technicians import selectors, services
-from technicians.errors import DomainError
 from technicians.forms import (
     CertificationFormSetFactory,
     ShiftFormSetFactory,

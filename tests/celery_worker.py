@@ -74,7 +74,7 @@ def _test_database_url() -> str:
 @pytest.fixture
 def celery_worker(transactional_db, tmp_path) -> Iterator[Worker]:
     """Start `celery worker` (prefork, 1 child) on the test DB and Redis db 15."""
-    from dispatch.celery import app
+    from config.celery import app
 
     broker = _test_redis_url()
     redis.Redis.from_url(broker).flushdb()

@@ -1,4 +1,4 @@
-"""The hand-written reads on every request (technicians.rows) load exactly what the ORM
+"""The hand-written reads on every request (core.rows) load exactly what the ORM
 would. The login backend (technicians.auth) loads a session's user with its technician
 and roles in one query and keeps everything Django's ModelBackend guarantees (inactive
 logins, changed passwords, unknown backends); the position post's day of bookings is
@@ -15,10 +15,10 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.urls import reverse
 from django.utils import timezone
 
+from core.sessions import SessionStore
 from dispatch.models import Booking, PositionFix
 from dispatch.positions import _position_store
 from dispatch.selectors import technician_bookings, technician_bookings_with_sites
-from dispatch.sessions import SessionStore
 from technicians.auth import LoginBackend
 from technicians.models import Technician
 from technicians.roles import Role, user_roles

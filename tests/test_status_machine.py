@@ -3,10 +3,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.errors import DomainError
 from dispatch.models import Booking
 from dispatch.services import work_order_book, work_order_change_status
 from tests.factories import TechnicianFactory, make_work_order
-from workorders.errors import DomainError, IllegalTransition
+from workorders.errors import IllegalTransition
 from workorders.status import TRANSITIONS, Status, can_transition
 
 pytestmark = pytest.mark.django_db

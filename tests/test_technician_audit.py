@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.errors import DomainError
 from technicians import services
-from technicians.errors import DomainError
 from tests.factories import SkillFactory, TechnicianFactory
 from workorders.models import Event
 

@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import DomainError
 from technicians.roles import Role, role_required
 from workorders import alerts, selectors
-from workorders.errors import DomainError
 from workorders.models import SLAAlert
 
 ALERT_ROLES = frozenset({Role.MANAGER, Role.DISPATCHER, Role.ADMIN})

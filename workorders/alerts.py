@@ -13,8 +13,8 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from core.errors import DomainError
 from workorders.clock import SLATarget, clock_annotation, target_conditions
-from workorders.errors import DomainError
 from workorders.events import event_record
 from workorders.models import Event, SLAAlert, WorkOrder
 from workorders.status import Status

@@ -1,7 +1,5 @@
-from technicians.errors import DomainError
-
-__all__ = ["DomainError", "IllegalTransition"]
+from core.errors import DomainError
 
 
 class IllegalTransition(DomainError):
-    pass
+    """The work order's status cannot go from where it is to where it was asked to."""

@@ -8,10 +8,11 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from core.errors import DomainError
 from technicians.images import process_image_upload
 from technicians.models import Skill
 from workorders.clock import apply_due_times, calendar_for
-from workorders.errors import DomainError, IllegalTransition
+from workorders.errors import IllegalTransition
 from workorders.events import changed_fields, event_record, snapshot
 from workorders.models import (
     Customer,

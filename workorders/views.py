@@ -5,10 +5,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import DomainError
 from technicians.roles import EDITOR_ROLES, OFFICE_ROLES, role_required
 from workorders import selectors, services
 from workorders.clock import next_due_at, sla_state
-from workorders.errors import DomainError
 from workorders.forms import (
     CustomerForm,
     PhotoForm,

@@ -209,7 +209,7 @@ def test_started_jobs_cannot_be_moved_and_stay_first(dispatcher):
     assign(dispatcher, running, tech)
     for status in (Status.DISPATCHED, Status.EN_ROUTE):
         work_order_change_status(actor=dispatcher, work_order=running, target=status)
-    from workorders.errors import DomainError
+    from core.errors import DomainError
 
     with pytest.raises(DomainError, match="en route; it cannot be moved"):
         assign(dispatcher, running, technician("Omar", day))

@@ -8,10 +8,10 @@ import time_machine
 from django.db import IntegrityError
 from django.urls import reverse
 
+from core.errors import DomainError
 from tests.dashboard.helpers import always_open_policy
 from tests.factories import make_work_order
 from workorders.alerts import sla_alert_acknowledge, sla_alerts_raise
-from workorders.errors import DomainError
 from workorders.models import Event, SLAAlert
 from workorders.services import work_order_pause_sla
 from workorders.tasks import sla_alerts_sweep

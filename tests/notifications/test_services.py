@@ -245,7 +245,7 @@ def test_released_visit_drops_waiting_texts(job, tech, enqueued):
 
 
 def test_naive_times_are_refused(job, tech):
-    from workorders.errors import DomainError
+    from core.errors import DomainError
 
     with pytest.raises(DomainError):
         services.visit_planned(

@@ -136,7 +136,7 @@ def test_permanent_errors_do_not_retry_and_21610_opts_out(worker, fake):
 
 
 def test_redis_down_at_enqueue_then_each_text_sent_once(worker, fake):
-    from dispatch.celery import app
+    from config.celery import app
 
     good = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # a closed port: the broker is "down"
@@ -185,7 +185,7 @@ def _spawn_worker(log_path) -> Worker:
 
 
 def worker_broker() -> str:
-    from dispatch.celery import app
+    from config.celery import app
 
     return app.conf.broker_url
 

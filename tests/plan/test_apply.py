@@ -2,6 +2,7 @@
 
 import pytest
 
+from core.errors import DomainError
 from dispatch.live import board_version
 from dispatch.models import Booking
 from dispatch.optimize import plan_run_start
@@ -10,7 +11,6 @@ from dispatch.services import work_order_change_status
 from routing import services
 from routing.models import PlanRun
 from tests.routing.helpers import NORTH, SOUTH, at, book, future_monday, job_at, tech_on
-from workorders.errors import DomainError
 from workorders.models import Event, SLAPolicy
 from workorders.status import Status
 

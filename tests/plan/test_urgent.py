@@ -5,12 +5,12 @@ import itertools
 import pytest
 from django.urls import reverse
 
+from core.errors import DomainError
 from dispatch.models import Booking
 from dispatch.plan_apply import plan_run_apply
 from dispatch.urgent import urgent_insertion_propose
 from tests.factories import SkillFactory, certify
 from tests.routing.helpers import DOWNTOWN, NORTH, SOUTH, at, book, future_monday, job_at, tech_on
-from workorders.errors import DomainError
 from workorders.status import Status
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path, register_converter
 
+from core.converters import IsoDateConverter
 from dispatch import board_views, field_views
 from dispatch import views as dispatch_views
-from dispatch.converters import IsoDateConverter
 from dispatch.dashboard import views as dashboard_views
 from technicians import views as technician_views
 from workorders import alert_views

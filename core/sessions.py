@@ -8,7 +8,7 @@ from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from technicians.rows import prepared_cursor
+from core.rows import prepared_cursor
 
 _LOAD = f"""SELECT session_data FROM {Session._meta.db_table}
     WHERE session_key = %(key)s AND expire_date > %(now)s"""

@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from dispatch.env import env_bool, env_float, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "axes",
+    "core",
     "technicians",
     "workorders",
     "routing",
@@ -56,8 +57,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "dispatch.urls"
-WSGI_APPLICATION = "dispatch.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -88,7 +89,7 @@ DATABASES = {
     )
 }
 # Server-side prepared statements, only for the cursors that bind on the server
-# (technicians.rows.prepared_cursor): the statements of every request and position post.
+# (core.rows.prepared_cursor): the statements of every request and position post.
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -172,8 +173,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Database sessions, read with a prepared statement (dispatch/sessions.py).
-SESSION_ENGINE = "dispatch.sessions"
+# Database sessions, read with a prepared statement (core/sessions.py).
+SESSION_ENGINE = "core.sessions"
 
 
 def _origin(url: str) -> str:
