@@ -211,7 +211,7 @@ def main() -> None:
         )
         view_times.append(time.perf_counter() - started)
 
-    from dispatch.urgent import urgent_insertion_find
+    from planning.urgent import urgent_insertion_find
 
     urgent_times = []
     for work_order in queue[RUNS * 2 : RUNS * 3]:

@@ -40,6 +40,11 @@ INSTALLED_APPS = [
     "routing",
     "notifications",
     "dispatch",
+    "board",
+    "planning",
+    "field",
+    "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -71,7 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "technicians.roles.roles_context",
-                "dispatch.dashboard.context.dashboard_nav",
+                "dashboard.context.dashboard_nav",
             ],
         },
     },
@@ -287,10 +292,10 @@ PHONE_MAX_PHOTOS = env_int("PHONE_MAX_PHOTOS", 5, minimum=1)
 OVERRUN_FRACTION = env_float("OVERRUN_FRACTION", 1.2, minimum=1.0)
 CELERY_BEAT_SCHEDULE |= {
     # Alerts dispatchers to jobs on site past OVERRUN_FRACTION of their estimate.
-    "dispatch-overrun-sweep": {"task": "dispatch.tasks.overrun_sweep", "schedule": 60.0},
+    "dispatch-overrun-sweep": {"task": "field.tasks.overrun_sweep", "schedule": 60.0},
     # Deletes position trails older than POSITION_TRAIL_DAYS.
     "dispatch-position-trail-prune": {
-        "task": "dispatch.tasks.position_trail_prune",
+        "task": "field.tasks.position_trail_prune",
         "schedule": 3600.0,
     },
 }

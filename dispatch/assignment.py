@@ -6,7 +6,7 @@ saw (their fingerprints), re-plans them, judges the result, then writes through
 `dispatch.bookings`. The exclusion constraint on bookings is the last line of
 defence if anything slips past.
 
-A drop, top to bottom: `board_views.board_assign_view` → `board_assign` →
+A drop, top to bottom: `board.views.board_assign_view` → `board_assign` →
 `selectors.bookings_by_technician` / `lane_fingerprint` → `lanes.plan_lane` →
 `rules.*_problems` → `bookings.lanes_write` → `live.bump_board_version`.
 """
@@ -35,7 +35,7 @@ from technicians.models import Technician
 from technicians.selectors import technicians_for_day
 from workorders.events import event_record
 from workorders.models import Event, WorkOrder
-from workorders.services import work_order_set_status
+from workorders.services import work_order_transition
 from workorders.status import MOVABLE, Status
 
 
@@ -164,7 +164,7 @@ def board_assign(
     if work_order.status == Status.NEW or (
         work_order.status == Status.DISPATCHED and source_id != technician.pk
     ):
-        work_order_set_status(actor=actor, work_order=work_order, target=Status.SCHEDULED)
+        work_order_transition(actor=actor, work_order=work_order, target=Status.SCHEDULED)
     _log_assignment(
         actor, work_order, old, booking, soft + (hard if overridden else []), override_reason
     )
@@ -258,5 +258,5 @@ def board_unassign(
         lanes=[(technician, plan_lane(TechnicianDay.of(technician, day), rest, now).bookings)],
         cause=f"{work_order.number} taken off the lane",
     )
-    work_order_set_status(actor=actor, work_order=work_order, target=Status.NEW)
+    work_order_transition(actor=actor, work_order=work_order, target=Status.NEW)
     return {technician.pk}

@@ -1,7 +1,7 @@
 """Every write of `Booking` rows, and nothing else.
 
 Placing and re-planning lanes (the board's drops), releasing a booking, applying an
-optimizer plan and the demo data all come through here; `tests/test_booking_writes.py`
+optimizer plan and the demo data all come through here; `tests/dispatch/test_booking_writes.py`
 fails if any other module writes booking rows.
 
 Each change of a booking's planned time or technician goes through

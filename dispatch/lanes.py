@@ -249,3 +249,11 @@ def leading_fixed(bookings: list[PlannedBooking]) -> int:
         else:
             break
     return count
+
+
+def is_overrun(booking: LaneBooking, now: datetime) -> bool:
+    """On site for longer than OVERRUN_FRACTION of the estimate."""
+    if booking.work_order.status != Status.ON_SITE or booking.arrived_at is None:
+        return False
+    allowed = timedelta(minutes=booking.work_order.estimated_minutes * settings.OVERRUN_FRACTION)
+    return now - booking.arrived_at > allowed

@@ -3,7 +3,7 @@
 `job_slots` tries every position in one lane with the board's own planner and
 rules. The ranking (“Who should take this?”) orders technicians by earliest
 feasible arrival, added travel, SLA slack and spare capacity; the urgent
-insertion in `dispatch.urgent` uses the same slots with a disruption cost.
+insertion in `planning.urgent` uses the same slots with a disruption cost.
 """
 
 from collections.abc import Callable

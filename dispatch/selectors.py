@@ -310,7 +310,7 @@ def technician_bookings(technician: Technician, day: date) -> QuerySet[Booking]:
 class DayBookingsSql:
     """A technician's active bookings of a day with work order and site, as SQL pieces,
     for `technician_bookings_with_sites` and for the position write, which reads them in
-    the same statement (dispatch.positions). Parameters: `params(day)`; the technician
+    the same statement (field.positions). Parameters: `params(day)`; the technician
     is an SQL expression given to `where`."""
 
     columns: tuple[Columns, Columns, Columns]

@@ -14,7 +14,7 @@ from notifications import services as texts
 from technicians.models import Technician
 from workorders.events import event_record
 from workorders.models import Event, WorkOrder
-from workorders.services import work_order_set_status
+from workorders.services import work_order_transition
 from workorders.status import Status
 
 # Leaving these statuses takes the job off the technician's lane.
@@ -45,7 +45,7 @@ def work_order_change_status(
         raise DomainError("Schedule a work order by assigning it on the board.")
     if target == Status.DISPATCHED and booking is None:
         raise DomainError(f"{work_order.number} has no technician to dispatch to.")
-    work_order_set_status(
+    work_order_transition(
         actor=actor,
         work_order=work_order,
         target=target,
@@ -103,7 +103,7 @@ def work_order_book(
         cause=f"{work_order.number} booked",
     )
     if work_order.status != Status.SCHEDULED:
-        work_order_set_status(actor=actor, work_order=work_order, target=Status.SCHEDULED)
+        work_order_transition(actor=actor, work_order=work_order, target=Status.SCHEDULED)
     event_record(
         actor=actor,
         kind=Event.Kind.ASSIGNED,

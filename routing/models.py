@@ -1,6 +1,6 @@
 """Optimizer runs: what was asked, what the solver answered, what became of it.
 
-A run is a proposal, never a change by itself: `dispatch.plan_apply` applies or
+A run is a proposal, never a change by itself: `planning.apply` applies or
 discards it. Every run is kept with its parameters, problem, solution and
 metrics so a result can be explained (and reproduced) later.
 """

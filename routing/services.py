@@ -1,7 +1,7 @@
 """Writes for plan runs and site coordinates.
 
 A plan run moves queued → running → succeeded | failed, then succeeded → applied |
-discarded (`dispatch.plan_apply`). Every status change here is a conditional UPDATE
+discarded (`planning.apply`). Every status change here is a conditional UPDATE
 (`WHERE status = <expected>`), so a redelivered Celery message and the original
 worker can never both move the same run: whoever loses sees 0 rows and stops.
 

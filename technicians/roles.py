@@ -13,6 +13,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from technicians.models import Technician
+
 
 class Role(StrEnum):
     DISPATCHER = "dispatcher"
@@ -24,6 +26,9 @@ class Role(StrEnum):
 
 OFFICE_ROLES = frozenset({Role.DISPATCHER, Role.OFFICE, Role.MANAGER, Role.ADMIN})
 EDITOR_ROLES = frozenset({Role.DISPATCHER, Role.OFFICE, Role.ADMIN})
+# The people who run the day: the board, the optimizer, field alerts and sick calls, the
+# dashboard and the SLA alerts (the one set for all of them; dispatchers read the
+# dashboard, managers may plan).
 PLANNER_ROLES = frozenset({Role.DISPATCHER, Role.MANAGER, Role.ADMIN})
 STAFF_ADMIN_ROLES = frozenset({Role.OFFICE, Role.MANAGER, Role.ADMIN})
 
@@ -76,6 +81,14 @@ def technician_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
     """The phone's views. The login backend (technicians.auth) has already loaded the
     login's technician and roles with the user: no query here."""
     return role_required({Role.TECHNICIAN})(view)
+
+
+def own_technician(request: HttpRequest) -> Technician:
+    """The technician record of the login (loaded with the user by technicians.auth)."""
+    try:
+        return request.user.technician
+    except Technician.DoesNotExist:
+        raise PermissionDenied("Your login is not linked to a technician.") from None
 
 
 def roles_context(request: HttpRequest) -> dict:

@@ -17,14 +17,14 @@ from django.utils import timezone
 
 from core.sessions import SessionStore
 from dispatch.models import Booking, PositionFix
-from dispatch.positions import _position_store
 from dispatch.selectors import technician_bookings, technician_bookings_with_sites
+from field.positions import _position_store
 from technicians.auth import LoginBackend
 from technicians.models import Technician
 from technicians.roles import Role, user_roles
 from tests.factories import TechnicianFactory, UserFactory
+from tests.field.helpers import booked_job, phone_technician
 from tests.notifications.conftest import local
-from tests.phone.helpers import booked_job, phone_technician
 
 pytestmark = pytest.mark.django_db
 

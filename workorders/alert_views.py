@@ -7,14 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
-from technicians.roles import Role, role_required
+from technicians.roles import PLANNER_ROLES, role_required
 from workorders import alerts, selectors
 from workorders.models import SLAAlert
 
-ALERT_ROLES = frozenset({Role.MANAGER, Role.DISPATCHER, Role.ADMIN})
 
-
-@role_required(ALERT_ROLES)
+@role_required(PLANNER_ROLES)
 @require_GET
 def sla_alert_list(request: HttpRequest) -> HttpResponse:
     include_acknowledged = request.GET.get("all") == "1"
@@ -29,7 +27,7 @@ def sla_alert_list(request: HttpRequest) -> HttpResponse:
     return render(request, "workorders/alert_list.html", context)
 
 
-@role_required(ALERT_ROLES)
+@role_required(PLANNER_ROLES)
 @require_POST
 def sla_alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(SLAAlert, pk=pk)

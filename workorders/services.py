@@ -227,7 +227,7 @@ def work_order_update(
     return work_order
 
 
-def work_order_set_status(
+def work_order_transition(
     *,
     actor,
     work_order: WorkOrder,
@@ -236,7 +236,12 @@ def work_order_set_status(
     reason: str = "",
     at: datetime | None = None,
 ) -> WorkOrder:
-    """Move along the status machine. Callers hold the row lock (select_for_update)."""
+    """One step of the status machine, without booking effects; callers hold the row lock.
+
+    Not an entry point: a status change goes through `dispatch.services.
+    work_order_change_status`, which calls this and releases or keeps the booking. Only
+    the booking core's own writes (a drop schedules, an unassign or a plan re-queues)
+    call it directly, inside the booking change that causes it."""
     current = Status(work_order.status)
     if not can_transition(current, target):
         raise IllegalTransition(

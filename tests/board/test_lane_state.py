@@ -7,9 +7,9 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from board.build import build_board
+from board.data import board_data
 from dispatch.assignment import board_assign
-from dispatch.board import build_board
-from dispatch.board_data import board_data
 from dispatch.selectors import BoardFilters
 from dispatch.services import work_order_change_status
 from technicians.models import TimeOff

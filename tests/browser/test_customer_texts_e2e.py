@@ -13,7 +13,7 @@ from notifications.models import OutboundMessage
 from technicians.roles import Role
 from tests.browser.test_board_browser import drag
 from tests.factories import SiteFactory, UserFactory, make_work_order
-from tests.phone.helpers import phone_technician
+from tests.field.helpers import phone_technician
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 

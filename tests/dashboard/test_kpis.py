@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatch.dashboard import kpis, sql
-from dispatch.dashboard.drilldown import CONDITIONS, drilldown_work_orders
-from dispatch.dashboard.filters import DashboardFilters
+from dashboard import kpis, sql
+from dashboard.drilldown import CONDITIONS, drilldown_work_orders
+from dashboard.filters import DashboardFilters
 from tests.dashboard.helpers import always_open_policy, job
 from tests.factories import SiteFactory, SkillFactory, TechnicianFactory, certify, give_shift
 from workorders.models import Event, WorkOrder

@@ -4,7 +4,7 @@ from datetime import time, timedelta
 
 import pytest
 
-from dispatch.optimize import plan_inputs
+from planning.optimize import plan_inputs
 from routing.optimizer import parse_problem, solution_to_json, solve
 from routing.problem import encode_skill
 from technicians.models import ShiftException, TimeOff

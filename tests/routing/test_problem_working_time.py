@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from dispatch.optimize import plan_inputs
+from planning.optimize import plan_inputs
 from routing.optimizer import parse_problem
 from tests.routing.helpers import at, future_monday, job_at, tech_on
 

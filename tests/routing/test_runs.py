@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dispatch.optimize import plan_run_start
+from planning.optimize import plan_run_start
 from routing import services
 from routing.models import PlanRun
 from routing.proposal import build_proposal
@@ -138,7 +138,7 @@ def test_sla_breaches_before_and_after(day, relaxed):
     book(late, tech, at(day, 15))
     waiting = job_at(SOUTH, policy=relaxed)
     WorkOrder.objects.filter(pk=waiting.pk).update(response_due_at=due, response_at_risk_at=due)
-    from dispatch.optimize import plan_inputs
+    from planning.optimize import plan_inputs
 
     built = plan_inputs(day=day, now=at(day, 6))
     jobs = {str(late.pk), str(waiting.pk)}
