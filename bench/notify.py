@@ -79,7 +79,7 @@ def start_worker(concurrency: int, log_path: Path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_CONN_MAX_AGE": "60", "PYTHONUNBUFFERED": "1"}
     log = log_path.open("w")
     return subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "celery"), "-A", "dispatch", "worker", "--pool=prefork",
+        [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "--pool=prefork",
          f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-heartbeat",
          "--without-gossip", "--without-mingle", "-n", f"bench-notify-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

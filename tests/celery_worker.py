@@ -93,7 +93,7 @@ def celery_worker(transactional_db, tmp_path) -> Iterator[Worker]:
                 str(CELERY) if CELERY.exists() else sys.executable,
                 *([] if CELERY.exists() else ["-m", "celery"]),
                 "-A",
-                "dispatch",
+                "config",
                 "worker",
                 "--pool=prefork",
                 "--concurrency=1",

@@ -174,7 +174,7 @@ def _spawn_worker(log_path) -> Worker:
     command = [str(CELERY)] if CELERY.exists() else [sys.executable, "-m", "celery"]
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [*command, "-A", "dispatch", "worker", "--pool=prefork", "--concurrency=1",
+            [*command, "-A", "config", "worker", "--pool=prefork", "--concurrency=1",
              "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle",
              "-n", f"pytest-again-{os.getpid()}@%h"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
