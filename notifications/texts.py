@@ -1,4 +1,6 @@
-"""Text templates: a fixed list of placeholders, rendering, SMS segment counting.
+"""Text templates: a fixed list of placeholders, the template in force for a kind,
+the placeholder values for a work order (arrival window, tracking link), rendering,
+SMS segment counting.
 
 Templates are plain text with `{placeholder}`; anything else in braces is refused
 when office staff save a template, so a typo can never reach a customer.
@@ -9,12 +11,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import dateformat, timezone
 
-from notifications.models import Kind
+from notifications.models import Kind, MessageTemplate, TrackingLink
+from technicians.models import Technician
+from workorders.models import WorkOrder
 
 PLACEHOLDERS: dict[str, str] = {
     "company": "Your company name",
@@ -106,6 +110,57 @@ def window_text(start: datetime, end: datetime) -> str:
 
 def first_name(name: str) -> str:
     return (name or "").strip().split(" ")[0] or "Your technician"
+
+
+# --------------------------------------------------------------------------- a work order's values
+
+
+def arrival_window(work_order: WorkOrder, starts_at: datetime) -> tuple[datetime, datetime]:
+    """The promised window if the planned start is in it, else one around the start."""
+    if work_order.window_start and work_order.window_start <= starts_at <= work_order.window_end:
+        return work_order.window_start, work_order.window_end
+    local = timezone.localtime(starts_at)
+    floor = local.replace(minute=0 if local.minute < 30 else 30, second=0, microsecond=0)
+    return floor, floor + timedelta(minutes=settings.NOTIFY_ARRIVAL_WINDOW_MINUTES)
+
+
+def template(kind: str) -> str | None:
+    """The body for a kind, or None when office staff switched the kind off."""
+    row = MessageTemplate.objects.filter(kind=kind).first()
+    if row is None:
+        return DEFAULTS[kind]
+    return row.body if row.enabled else None
+
+
+def tracking_url(link: TrackingLink) -> str:
+    return f"{settings.NOTIFY_PUBLIC_BASE_URL}/t/{link.token}/"
+
+
+def values(
+    work_order: WorkOrder,
+    *,
+    technician: Technician | None = None,
+    eta: datetime | None = None,
+    link: TrackingLink | None = None,
+) -> dict[str, str]:
+    values = {
+        "company": settings.NOTIFY_COMPANY_NAME,
+        "customer": first_name(work_order.customer.name),
+        "number": work_order.number or "",
+        "summary": work_order.summary[:60],
+        "technician": first_name(technician.display_name) if technician else "Your technician",
+        "link": tracking_url(link) if link else "",
+    }
+    if eta is not None:
+        start, end = arrival_window(work_order, eta)
+        values |= {
+            "date": local_date(eta),
+            "eta": local_time(eta),
+            "window": window_text(start, end),
+        }
+    else:
+        values |= {"date": "", "eta": "soon", "window": ""}
+    return values
 
 
 # --------------------------------------------------------------------------- segments

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from twilio.request_validator import RequestValidator
 
 from core.errors import DomainError
-from notifications import selectors, services, texts
+from notifications import inbound, outbox, selectors, services, texts
 from notifications.forms import MessageFilterForm, SandboxReplyForm, TemplateForm
 from notifications.models import Kind, MessageTemplate
 from notifications.providers import twilio_configured
@@ -83,7 +83,7 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
         return _bad(f"Missing {' and '.join(missing)}.")
     if len(sid) > 64 or len(sender) > 32:
         return _bad("MessageSid or From is too long.")
-    services.inbound_receive(
+    inbound.inbound_receive(
         provider_sid=sid,
         from_number=sender,
         to_number=request.POST.get("To", ""),
@@ -102,9 +102,9 @@ def sms_status(request: HttpRequest) -> HttpResponse:
     status = request.POST.get("MessageStatus", "").strip()
     if not sid:
         return _bad("Missing MessageSid.")
-    if status not in services.CALLBACK_STATUSES:
+    if status not in outbox.CALLBACK_STATUSES:
         return _bad(f"MessageStatus {status!r} is not a Twilio message status.")
-    services.delivery_status_record(
+    outbox.delivery_status_record(
         provider_sid=sid, status=status, error_code=request.POST.get("ErrorCode", "").strip()
     )
     return HttpResponse(status=204)
@@ -349,7 +349,7 @@ def sms_sandbox_reply(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("body", ["Invalid reply."])))
         return redirect(url)
-    services.inbound_receive(
+    inbound.inbound_receive(
         provider_sid=f"SBIN{uuid.uuid4().hex}",
         from_number=customer.phone,
         to_number="sandbox",
@@ -363,6 +363,6 @@ def sms_sandbox_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def work_order_texts_read(request: HttpRequest, pk: int) -> HttpResponse:
     work_order = get_object_or_404(WorkOrder, pk=pk)
-    count = services.replies_mark_read(actor=request.user, work_order=work_order)
+    count = inbound.replies_mark_read(actor=request.user, work_order=work_order)
     messages.success(request, f"{count} repl{'y' if count == 1 else 'ies'} marked read.")
     return redirect(f"{reverse('work_order_detail', args=[pk])}#texts")

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from dispatch.assignment import board_assign
-from notifications import services
+from notifications import outbox
 from notifications.models import OutboundMessage
 from technicians.selectors import at_local
 from tests.board.helpers import job, local, technician
@@ -30,7 +30,7 @@ def test_a_drag_out_of_the_window_sends_one_delay_text(dispatcher, settings):
             actor=dispatcher, work_order=promised, technician=tech, day=TUESDAY, position=0
         )
         assert texts(promised, "booked").count() == 1
-        services.outbox_send(message_id=texts(promised, "booked").get().pk)  # the customer was told
+        outbox.outbox_send(message_id=texts(promised, "booked").get().pk)  # the customer was told
         others = [job(minutes=90) for _ in range(3)]
         for position, other in enumerate(others):
             board_assign(

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from notifications import services
+from notifications import outbox, services
 from tests.celery_worker import celery_worker  # noqa: F401  (a fixture for this folder)
 from tests.factories import SiteFactory, TechnicianFactory, make_work_order
 
@@ -25,7 +25,7 @@ def enqueued(monkeypatch):
     """Records what would go to Celery instead of reaching Redis."""
     calls: list[int] = []
     monkeypatch.setattr(
-        services, "_enqueue_many", lambda message_ids, countdown=None: calls.extend(message_ids)
+        outbox, "enqueue_many", lambda message_ids, countdown=None: calls.extend(message_ids)
     )
     return calls
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from notifications import services
+from notifications import outbox, services
 from notifications.models import OutboundMessage, TrackingLink
 from technicians.roles import Role
 from tests.factories import SiteFactory, TechnicianFactory, UserFactory, make_work_order
@@ -89,7 +89,7 @@ def test_sandbox_shows_texts_like_a_phone_and_takes_a_reply(page, live_server, l
     UserFactory(username="olive", role=Role.OFFICE)
     job, _, _ = _dispatched_job()
     for text in OutboundMessage.objects.filter(status="queued"):
-        services.outbox_send(message_id=text.pk)
+        outbox.outbox_send(message_id=text.pk)
     login(page, "olive")
     page.goto(f"{live_server.url}/messages/sandbox/")
     bubbles = page.locator("#thread .bubble.out")

@@ -7,7 +7,7 @@ import time_machine
 from django.db import transaction
 from django.utils import timezone
 
-from notifications import services
+from notifications import inbound, outbox, services
 from notifications.models import InboundMessage, MessageTemplate, OutboundMessage, TrackingLink
 from notifications.selectors import unread_reply_counts
 from tests.factories import make_work_order
@@ -51,9 +51,9 @@ def test_booking_queues_one_booked_text_with_date_and_window(job, tech, enqueued
 
 def test_booked_text_is_queued_after_commit_only(job, tech, django_capture_on_commit_callbacks):
     calls = []
-    services_enqueue = services._enqueue_many
+    real_enqueue_many = outbox.enqueue_many
     try:
-        services._enqueue_many = lambda ids, countdown=None: calls.append(ids)
+        outbox.enqueue_many = lambda ids, countdown=None: calls.append(ids)
         with django_capture_on_commit_callbacks(execute=True):
             plan(job, tech, local(1, 9))
             plan(make_work_order(site=job.site), tech, local(2, 9))
@@ -62,7 +62,7 @@ def test_booked_text_is_queued_after_commit_only(job, tech, django_capture_on_co
                 raise ZeroDivisionError  # a rolled-back savepoint: its text is not enqueued
             plan(make_work_order(site=job.site), tech, local(4, 9))
     finally:
-        services._enqueue_many = services_enqueue
+        outbox.enqueue_many = real_enqueue_many
     # one enqueue for the transaction, with every row it committed
     assert calls == [[t.pk for t in texts()]] and len(calls[0]) == 3
 
@@ -135,7 +135,7 @@ def test_another_day_is_a_reschedule(job, tech, enqueued):
 def test_worker_claimed_text_is_not_rewritten(job, tech, enqueued):
     plan(job, tech, local(0, 13))
     booked = texts(job)[0]
-    assert services.outbox_claim(message_id=booked.pk)
+    assert outbox.outbox_claim(message_id=booked.pk)
     plan(job, tech, local(0, 15))
     booked.refresh_from_db()
     assert booked.eta_at == local(0, 13) and booked.status == Out.SENDING
@@ -263,11 +263,11 @@ def test_naive_times_are_refused(job, tech):
 def test_sandbox_send_records_a_provider_id(job, tech, enqueued):
     plan(job, tech, local(1, 9))
     text = texts(job)[0]
-    assert services.outbox_send(message_id=text.pk) == "sent"
+    assert outbox.outbox_send(message_id=text.pk) == "sent"
     text.refresh_from_db()
     assert text.status == Out.DELIVERED and text.provider_sid.startswith("SB")
     assert text.provider == "sandbox" and text.attempts == 1 and text.lease_until is None
-    assert services.outbox_send(message_id=text.pk) == "done"  # a redelivered task
+    assert outbox.outbox_send(message_id=text.pk) == "done"  # a redelivered task
 
 
 def test_sweep_hands_out_due_rows_and_expired_leases_only(job, tech, enqueued, settings):
@@ -275,15 +275,15 @@ def test_sweep_hands_out_due_rows_and_expired_leases_only(job, tech, enqueued, s
     plan(job, tech, local(1, 9))
     text = texts(job)[0]
     enqueued.clear()
-    assert services.outbox_sweep(grace_seconds=30) == 0  # fresh: its own task has it
-    assert services.outbox_sweep(grace_seconds=0) == 1 and enqueued == [text.pk]
-    assert services.outbox_claim(message_id=text.pk)
-    assert services.outbox_claim(message_id=text.pk) is None  # leased
-    assert services.outbox_sweep(grace_seconds=0) == 0  # the lease holds
-    assert services.outbox_sweep(now=timezone.now() + timedelta(seconds=30), grace_seconds=0) == 0
+    assert outbox.outbox_sweep(grace_seconds=30) == 0  # fresh: its own task has it
+    assert outbox.outbox_sweep(grace_seconds=0) == 1 and enqueued == [text.pk]
+    assert outbox.outbox_claim(message_id=text.pk)
+    assert outbox.outbox_claim(message_id=text.pk) is None  # leased
+    assert outbox.outbox_sweep(grace_seconds=0) == 0  # the lease holds
+    assert outbox.outbox_sweep(now=timezone.now() + timedelta(seconds=30), grace_seconds=0) == 0
     later = timezone.now() + timedelta(seconds=61)
-    assert services.outbox_sweep(now=later, grace_seconds=0) == 1
-    assert services.outbox_claim(message_id=text.pk, now=later)  # a new lease, attempt 2
+    assert outbox.outbox_sweep(now=later, grace_seconds=0) == 1
+    assert outbox.outbox_claim(message_id=text.pk, now=later)  # a new lease, attempt 2
 
 
 def test_opt_out_between_queue_and_send_skips(job, tech, enqueued):
@@ -291,14 +291,14 @@ def test_opt_out_between_queue_and_send_skips(job, tech, enqueued):
     text = texts(job)[0]
     job.customer.sms_opted_out_at = timezone.now()
     job.customer.save()
-    assert services.outbox_send(message_id=text.pk) == "skipped"
+    assert outbox.outbox_send(message_id=text.pk) == "skipped"
 
 
 # --------------------------------------------------------------------------- inbound
 
 
 def receive(body, sid="SM1", number="+13125550101"):
-    return services.inbound_receive(provider_sid=sid, from_number=number, to_number="+1", body=body)
+    return inbound.inbound_receive(provider_sid=sid, from_number=number, to_number="+1", body=body)
 
 
 @pytest.mark.parametrize("word", ["STOP", "stopall", " Unsubscribe ", "CANCEL", "end", "Quit."])
@@ -335,7 +335,7 @@ def test_reply_attaches_to_the_current_work_order(job, tech, enqueued):
     assert result.message.work_order == job and result.message.kind == "reply"
     assert receive("Gate code is 1234").created is False  # Twilio retried the webhook
     assert unread_reply_counts([job.pk, 999]) == {job.pk: 1}
-    services.replies_mark_read(actor=None, work_order=job)
+    inbound.replies_mark_read(actor=None, work_order=job)
     assert unread_reply_counts([job.pk]) == {}
     assert InboundMessage.objects.count() == 1
 
@@ -345,18 +345,18 @@ def test_status_callbacks_move_forward_only(job, tech, enqueued):
     text = texts(job)[0]
     mark_sent(text)
     sid = f"SM{text.pk:032d}"
-    assert services.delivery_status_record(provider_sid=sid, status="delivered")
-    assert not services.delivery_status_record(provider_sid=sid, status="sent")
+    assert outbox.delivery_status_record(provider_sid=sid, status="delivered")
+    assert not outbox.delivery_status_record(provider_sid=sid, status="sent")
     text.refresh_from_db()
     assert text.status == Out.DELIVERED
-    assert not services.delivery_status_record(provider_sid="SMunknown", status="failed")
+    assert not outbox.delivery_status_record(provider_sid="SMunknown", status="failed")
 
 
 def test_failed_callback_21610_opts_the_customer_out(job, tech, enqueued):
     plan(job, tech, local(1, 9))
     text = texts(job)[0]
     mark_sent(text)
-    services.delivery_status_record(
+    outbox.delivery_status_record(
         provider_sid=f"SM{text.pk:032d}", status="failed", error_code="21610"
     )
     text.refresh_from_db()

@@ -19,7 +19,7 @@ import pytest
 import requests
 import time_machine
 
-from notifications import providers, services
+from notifications import inbound, outbox, providers, services
 from notifications.models import OutboundMessage
 from tests.factories import SiteFactory, TechnicianFactory, make_work_order
 from tests.notifications.conftest import local
@@ -111,7 +111,7 @@ def test_prism_really_validates(prism):
 def _send_all() -> list[OutboundMessage]:
     sent = []
     for text in OutboundMessage.objects.filter(status="queued").order_by("pk"):
-        assert services.outbox_send(message_id=text.pk) == "sent", text.pk
+        assert outbox.outbox_send(message_id=text.pk) == "sent", text.pk
         text.refresh_from_db()
         assert text.status == "sent" and text.provider_sid.startswith(("SM", "MM"))
         sent.append(text)
@@ -142,7 +142,7 @@ def _every_kind_sent() -> list[OutboundMessage]:
                 work_order=job, technician=tech, old_status=old, new_status=new
             )
             sent += _send_all()
-        services.inbound_receive(
+        inbound.inbound_receive(
             provider_sid="SM" + "9" * 32, from_number="+13125550101", to_number="", body="HELP"
         )
         sent += _send_all()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from notifications import services
+from notifications import outbox, services
 from notifications.models import InboundMessage, MessageTemplate, OutboundMessage, TrackingLink
 from technicians.roles import Role
 from tests.factories import TechnicianFactory, make_work_order
@@ -318,7 +318,7 @@ def test_template_preview_counts_segments(client, user_with_role):
 def test_sandbox_reply_and_thread(client, user_with_role, job):
     client.force_login(user_with_role(Role.OFFICE))
     plan(job, TechnicianFactory(), local(1, 9))
-    services.outbox_send(message_id=OutboundMessage.objects.get().pk)
+    outbox.outbox_send(message_id=OutboundMessage.objects.get().pk)
     reply = client.post(reverse("sms_sandbox_reply", args=[job.customer_id]), {"body": "Is 9 ok?"})
     assert reply.status_code == 302
     empty = client.post(reverse("sms_sandbox_reply", args=[job.customer_id]), {"body": ""})

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from notifications import services
+from notifications import outbox, services
 from notifications.models import OutboundMessage
 from tests.celery_worker import CELERY, ROOT, Worker, _test_database_url
 from tests.factories import SiteFactory, TechnicianFactory, make_work_order
@@ -153,8 +153,8 @@ def test_redis_down_at_enqueue_then_each_text_sent_once(worker, fake):
         app.conf.broker_url = good
         app._pool = None
         app.amqp._producer_pool = None
-    assert services.outbox_sweep(grace_seconds=0) == 4  # what beat does every 30 s
-    services.outbox_sweep(grace_seconds=0)  # twice: still sent once
+    assert outbox.outbox_sweep(grace_seconds=0) == 4  # what beat does every 30 s
+    outbox.outbox_sweep(grace_seconds=0)  # twice: still sent once
     for _, _, text in jobs:
         wait_for(lambda text=text: status_of(text) == Out.SENT, what="sent", worker=worker)
     time.sleep(0.5)
@@ -191,7 +191,7 @@ def worker_broker() -> str:
 
 
 def test_worker_killed_after_claiming_sends_once_after_the_lease(worker, fake, tmp_path):
-    with mock.patch.object(services, "_enqueue_many"):  # queued, not yet handed to the worker
+    with mock.patch.object(outbox, "enqueue_many"):  # queued, not yet handed to the worker
         job, _, text = book()
     # Hold the worker between its claim (an UPDATE of the outbox) and the provider call
     # (it reads the customer next): lock the customer table from another connection.
@@ -199,7 +199,7 @@ def test_worker_killed_after_claiming_sends_once_after_the_lease(worker, fake, t
     blocker.execute("LOCK TABLE workorders_customer IN ACCESS EXCLUSIVE MODE")
     second = None
     try:
-        services._enqueue(text.pk)
+        outbox.enqueue(text.pk)
         worker.wait_for_log(f"text {text.pk} claimed")
         os.killpg(worker.process.pid, signal.SIGKILL)
         worker.process.wait(timeout=10)
@@ -214,7 +214,7 @@ def test_worker_killed_after_claiming_sends_once_after_the_lease(worker, fake, t
             lambda: OutboundMessage.objects.filter(pk=text.pk, lease_until__lt=timezone.now()),
             what="lease expiry",
         )
-        assert services.outbox_sweep(grace_seconds=0) == 1
+        assert outbox.outbox_sweep(grace_seconds=0) == 1
         wait_for(lambda: status_of(text) == Out.SENT, what="sent", worker=second)
         time.sleep(0.5)
         text.refresh_from_db()
@@ -249,7 +249,7 @@ def test_stop_then_a_status_change_sends_nothing(worker, fake, client, settings)
         ends_at=tomorrow(16),
         cause="drop",
     )
-    services.outbox_sweep(grace_seconds=0)
+    outbox.outbox_sweep(grace_seconds=0)
     time.sleep(1.5)
     assert len(fake.hits) == 1
     assert not OutboundMessage.objects.filter(status__in=[Out.QUEUED, Out.SENDING]).exists()
