@@ -23,7 +23,7 @@ START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP"})
 
 
-def keyword(body: str) -> str:
+def consent_keyword(body: str) -> str:
     return "".join(ch for ch in body.strip().upper() if ch.isalnum())
 
 

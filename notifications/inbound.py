@@ -55,7 +55,7 @@ def inbound_receive(
     if existing is not None:
         return InboundResult(existing, created=False)
     customers = list(Customer.objects.filter(phone=from_number).order_by("pk"))
-    word = consent.keyword(body)
+    word = consent.consent_keyword(body)
     if word in consent.STOP_WORDS:
         kind = InboundMessage.Kind.OPT_OUT
     elif word in consent.START_WORDS:
@@ -83,12 +83,12 @@ def inbound_receive(
         consent.customer_opt_in(customer_ids=ids, reason=f"Replied {word}")
     elif kind == InboundMessage.Kind.HELP and customers:
         customer = message.customer or customers[0]
-        outbox.queue(
+        outbox.message_queue(
             kind=Kind.HELP,
             work_order=work_order,
             customer=customer,
             values=(
-                texts.values(work_order, technician=None)
+                texts.placeholder_values(work_order, technician=None)
                 if work_order
                 else {"company": settings.NOTIFY_COMPANY_NAME}
             ),

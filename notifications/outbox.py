@@ -148,7 +148,7 @@ def _rate_limited(customer: Customer, now: datetime) -> bool:
     return recent.count() >= settings.NOTIFY_RATE_LIMIT_PER_HOUR
 
 
-def queue(
+def message_queue(
     *,
     kind: str,
     work_order: WorkOrder | None,
@@ -169,7 +169,7 @@ def queue(
         return None
     if not customer.sms_consent and kind != Kind.HELP:
         return None
-    body = texts.template(kind)
+    body = texts.template_body(kind)
     if body is None:
         return None
     now = timezone.now()
@@ -201,7 +201,7 @@ def queue(
     return saved
 
 
-def supersede(message: OutboundMessage, reason: str) -> bool:
+def message_supersede(message: OutboundMessage, reason: str) -> bool:
     """Drop a text still waiting in the outbox (conditional: the worker may have it)."""
     return bool(
         OutboundMessage.objects.filter(pk=message.pk, status=Out.QUEUED).update(

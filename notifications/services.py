@@ -124,11 +124,11 @@ def _needed_update(
 def _rewrite(
     message: OutboundMessage, *, kind: str, work_order, technician, eta: datetime, cause: str
 ) -> bool:
-    body = texts.template(kind)
+    body = texts.template_body(kind)
     if body is None:
-        return outbox.supersede(message, f"{kind} texts are switched off")
+        return outbox.message_supersede(message, f"{kind} texts are switched off")
     link = TrackingLink.objects.filter(work_order=work_order).first()
-    values = texts.values(work_order, technician=technician, eta=eta, link=link)
+    values = texts.placeholder_values(work_order, technician=technician, eta=eta, link=link)
     return bool(
         OutboundMessage.objects.filter(pk=message.pk, status=Out.QUEUED).update(
             kind=kind, body=texts.render(body, values) or kind, eta_at=eta, cause=cause[:60]
@@ -191,7 +191,7 @@ def visit_planned(
         # A dispatched / on-my-way / reminder text not sent yet keeps its kind, new ETA.
         kind = needed if pending.kind in UPDATE_KINDS else pending.kind
         if kind is None:
-            if outbox.supersede(
+            if outbox.message_supersede(
                 pending, f"the visit went back to the time already texted ({cause})"
             ):
                 return
@@ -210,11 +210,11 @@ def visit_planned(
     if needed is None:
         return
     after = told.pk if told else 0
-    outbox.queue(
+    outbox.message_queue(
         kind=needed,
         work_order=work_order,
         customer=work_order.customer,
-        values=texts.values(work_order, technician=technician, eta=starts_at),
+        values=texts.placeholder_values(work_order, technician=technician, eta=starts_at),
         dedupe_key=f"{needed}:{work_order.pk}:after:{after}",
         eta_at=starts_at,
         cause=cause,
@@ -288,7 +288,7 @@ def visit_released(*, work_order: WorkOrder, cause: str) -> None:
         cause=cause[:60],
     )
     for row in _eta_texts(work_order).filter(status=Out.QUEUED):
-        outbox.supersede(row, f"visit taken off the board ({cause})")
+        outbox.message_supersede(row, f"visit taken off the board ({cause})")
 
 
 def _tracking_link(work_order: WorkOrder) -> TrackingLink:
@@ -336,13 +336,13 @@ def work_order_status_changed(
         rows = list(_eta_texts(work_order)[:20])
         for row in rows:
             if row.status == Out.QUEUED and row.kind in replaced:
-                outbox.supersede(row, f"replaced by the {kind} text")
+                outbox.message_supersede(row, f"replaced by the {kind} text")
         told = next((row for row in rows if row.status in TOLD), None)
-        outbox.queue(
+        outbox.message_queue(
             kind=kind,
             work_order=work_order,
             customer=customer,
-            values=texts.values(work_order, technician=technician, eta=eta, link=link),
+            values=texts.placeholder_values(work_order, technician=technician, eta=eta, link=link),
             # Once per visit: a later visit (after a hold, a re-booking) is told again.
             dedupe_key=f"{kind}:{work_order.pk}:after:{told.pk if told else 0}",
             eta_at=eta,
@@ -351,22 +351,22 @@ def work_order_status_changed(
     elif new_status == Status.ON_SITE:
         # The technician is there: any ETA still waiting to go out would be stale.
         for row in _eta_texts(work_order).filter(status=Out.QUEUED):
-            outbox.supersede(row, "the technician arrived")
+            outbox.message_supersede(row, "the technician arrived")
     elif new_status in (Status.COMPLETED, Status.CANCELLED):
         expires = now + TRACKING_GRACE if new_status == Status.COMPLETED else now
         TrackingLink.objects.filter(work_order=work_order).update(expires_at=expires)
         rows = list(_eta_texts(work_order))
         for row in rows:
             if row.status == Out.QUEUED:
-                outbox.supersede(row, f"work order {new_status}")
+                outbox.message_supersede(row, f"work order {new_status}")
         if new_status == Status.CANCELLED and not any(row.status in TOLD for row in rows):
             return  # never told about a visit: nothing to cancel for the customer
         kind = Kind.COMPLETED if new_status == Status.COMPLETED else Kind.CANCELLED
-        outbox.queue(
+        outbox.message_queue(
             kind=kind,
             work_order=work_order,
             customer=customer,
-            values=texts.values(work_order, technician=technician),
+            values=texts.placeholder_values(work_order, technician=technician),
             dedupe_key=f"{kind}:{work_order.pk}",
             cause=f"status {new_status}",
         )
@@ -391,11 +391,11 @@ def reminders_queue(*, now: datetime | None = None) -> int:
     queued = 0
     for visit in visits:
         with transaction.atomic():
-            row = outbox.queue(
+            row = outbox.message_queue(
                 kind=Kind.REMINDER,
                 work_order=visit.work_order,
                 customer=visit.work_order.customer,
-                values=texts.values(
+                values=texts.placeholder_values(
                     visit.work_order, technician=visit.technician, eta=visit.starts_at
                 ),
                 dedupe_key=f"reminder:{visit.work_order_id}:{tomorrow.isoformat()}",

@@ -124,7 +124,7 @@ def arrival_window(work_order: WorkOrder, starts_at: datetime) -> tuple[datetime
     return floor, floor + timedelta(minutes=settings.NOTIFY_ARRIVAL_WINDOW_MINUTES)
 
 
-def template(kind: str) -> str | None:
+def template_body(kind: str) -> str | None:
     """The body for a kind, or None when office staff switched the kind off."""
     row = MessageTemplate.objects.filter(kind=kind).first()
     if row is None:
@@ -136,7 +136,7 @@ def tracking_url(link: TrackingLink) -> str:
     return f"{settings.NOTIFY_PUBLIC_BASE_URL}/t/{link.token}/"
 
 
-def values(
+def placeholder_values(
     work_order: WorkOrder,
     *,
     technician: Technician | None = None,
