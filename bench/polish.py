@@ -25,9 +25,10 @@ if str(REPO) not in sys.path:
 
 def main(argv: list[str] | None = None) -> int:
     from bench.fieldservice import generate
+    from routing.optimizer.feasibility import prefilter
     from routing.optimizer.objective import solution_key
     from routing.optimizer.polish import polish
-    from routing.optimizer.solver import NO_SLOT, _prefilter
+    from routing.optimizer.solver import NO_SLOT
     from routing.optimizer.vroom_json import parse_problem
     from routing.optimizer.vroom_start import checked_solution, vroom_routes
 
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     raw = vroom_routes(problem, 5, 1, None, sla_as_deadline=True, searches=1)
     start = checked_solution(problem, raw, NO_SLOT)
     vroom_s = time.monotonic() - began
-    _, allowed = _prefilter(problem)
+    _, allowed = prefilter(problem)
     deadline = time.monotonic() + args.seconds
     polished, log = polish(
         problem, start, allowed, deadline, seed=args.rng, ruin=args.ruin, accept=args.accept

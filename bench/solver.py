@@ -148,7 +148,7 @@ def _verify_sequences(problem: Any, sequences: list[list[int]]) -> int:
     """Schedule peer routes with our conventions and count checker violations."""
     from routing.optimizer.checker import check
     from routing.optimizer.model import Solution, Unassigned
-    from routing.optimizer.solver import build_route
+    from routing.optimizer.schedule import build_route
     from routing.optimizer.vroom_json import solution_to_json
 
     jobs = {job.id: job for job in problem.jobs}

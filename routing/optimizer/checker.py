@@ -1,7 +1,7 @@
 """Independent feasibility checker for a VROOM-shaped solution.
 
 It re-derives every timing from the problem's matrices and the step order, sharing no
-code with the solver's scheduling (`solver.build_route`): a bug there cannot hide here.
+code with the solver's scheduling (`schedule.build_route`): a bug there cannot hide here.
 
 Timing semantics checked (also documented in README.md):
 - a route starts at the reported `start` arrival, not before the shift start;

@@ -14,8 +14,9 @@ from typing import Any
 
 from .checker import check
 from .model import Problem, ProblemError
+from .ortools_search import FIRST_SOLUTION_STRATEGIES, METAHEURISTICS
 from .solomon import SolomonFormatError, looks_like_solomon, parse_solomon
-from .solver import FIRST_SOLUTION_STRATEGIES, METAHEURISTICS, SearchOptions, solve
+from .solver import SearchOptions, solve
 from .vroom_json import parse_problem, solution_to_json
 
 EXIT_OK = 0

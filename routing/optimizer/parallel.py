@@ -37,7 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import vroom_start
+from .feasibility import prefilter
 from .model import Problem, Solution
+from .objective import solution_key
 from .polish import PolishSettings, polish
 
 # Below this budget a second process costs more than it can bring.
@@ -203,8 +205,6 @@ def _vroom_routes(
     objective. SLA deadlines are hard window ends, as in the calling process's start.
     Measured on a 60 x 600 field day with one thread: exploration 5 cut off at 28 s
     drove 45.9 h, exploration 1 finished in 19.7 s with 43.3 h."""
-    from .objective import solution_key
-
     budget = deadline - time.time() - 0.05
     if searches is not None:
         # Runs of a few searches on the problem in odd orders (the calling process
@@ -239,9 +239,7 @@ def _polished(
 ) -> vroom_start.RawRoutes:
     """`routes` improved by polish.py until `deadline` (time.monotonic()), as raw routes
     again (the parent reschedules and checks them like any member's)."""
-    from .solver import _prefilter  # solver imports this module
-
-    _, allowed = _prefilter(problem)
+    _, allowed = prefilter(problem)
     checked = vroom_start.checked_solution(problem, routes, "")
     polished, _ = polish(
         problem, checked, allowed, deadline, seed=2, ruin=settings.ruin, accept=settings.accept

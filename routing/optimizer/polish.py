@@ -16,7 +16,7 @@ feasible places and descends again around them, continuing from
 plans within a shrinking margin of the best (record-to-record travel) and keeping the
 best. Served jobs never change, so served priority and jobs stay as they were.
 
-Feasibility is our own semantics (`solver.build_route`, shared with the checker):
+Feasibility is our own semantics (`schedule.build_route`, shared with the checker):
 earliest-start schedule, one break per technician placed in whichever gap works best
 (a break may be taken en route), windows, SLA lateness, shift end, capacity,
 `max_tasks`, `max_travel_time`, `max_working_time` and skills (`allowed`). Routes of
@@ -36,8 +36,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .matrices import as_array
-from .model import Number, Problem, Route, Solution
+from .checker import check
+from .feasibility import service_windows
+from .matrices import as_array, travel_costs
+from .model import Number, Problem, Route, Solution, Unassigned
+from .schedule import build_route
+from .vroom_json import solution_to_json
 
 # Moves must gain at least this much (cost units) to count: rounding noise is not a gain.
 EPSILON = 1e-6
@@ -103,13 +107,10 @@ class _Day:
     """The problem as flat lists indexed by job and vehicle position (fast to read)."""
 
     def __init__(self, problem: Problem, allowed: dict[int, list[int]]) -> None:
-        from .matrices import travel_costs
-        from .solver import _service_windows
-
         self.problem = problem
         jobs = problem.jobs
         self.location = [job.location_index for job in jobs]
-        self.windows = [_service_windows(job) for job in jobs]
+        self.windows = [service_windows(job) for job in jobs]
         self.service = [job.service for job in jobs]
         self.deadline = [job.sla_deadline for job in jobs]
         self.penalty = [
@@ -734,11 +735,6 @@ def _rebuild(
 ) -> Solution | None:
     """The polished routes scheduled by `build_route` and checked one by one; None when
     any fails (then the caller keeps the plan it had)."""
-    from .checker import check
-    from .model import Unassigned
-    from .solver import build_route
-    from .vroom_json import solution_to_json
-
     original = {route.vehicle: route for route in solution.routes}
     rebuilt: list[Route] = []
     for v, vehicle in enumerate(problem.vehicles):

@@ -7,7 +7,7 @@ best), because a job with few good options loses them first if it waits. Jobs th
 nowhere are left out. Inserting a job only ever tightens a route, so a job that fits
 nowhere now never will and is dropped for good.
 
-Scheduling model (conservative with respect to `solver.build_route` and the checker):
+Scheduling model (conservative with respect to `schedule.build_route` and the checker):
 a route is a sequence of nodes start, jobs and breaks, end. A break is a node without a
 location, taken where the vehicle is: the technician waits for the break window after
 the previous stop, takes the break, then drives the whole next leg. build_route lets the
@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .feasibility import prefilter
 from .model import Break, Job, Number, Problem, Vehicle
 from .vroom_start import RawRoutes
 
@@ -162,7 +163,8 @@ def _extended(matrix: np.ndarray, size: int) -> np.ndarray:
 
 
 def _service_windows(job: Job) -> list[tuple[Number, Number]]:
-    # Same rules as solver._service_windows (pin, job underway, no window = any time).
+    # Same rules as feasibility.service_windows (pin, job underway, no window = any
+    # time), the windows sorted.
     if job.pinned_start is not None:
         return [(job.pinned_start, job.pinned_start)]
     if job.in_progress or not job.time_windows:
@@ -357,14 +359,12 @@ def regret_routes(
 ) -> RegretResult:
     """Regret-k insertion routes for `problem`, as raw routes for `checked_solution`.
 
-    `allowed`: job id -> positions of the vehicles that may serve it (solver._prefilter);
+    `allowed`: job id -> positions of the vehicles that may serve it (feasibility.prefilter);
     jobs not in it are left out. `deadline` (time.monotonic()): stop inserting then and
     return what is built."""
     begun = time.monotonic()
     if allowed is None:
-        from .solver import _prefilter  # solver imports this module
-
-        allowed = _prefilter(problem)[1]
+        allowed = prefilter(problem)[1]
     jobs = [job for job in problem.jobs if job.id in allowed]
     instance = _Instance(problem, jobs)
     routes = _construct(instance, problem, allowed, k, deadline)

@@ -1,18 +1,15 @@
-"""OR-Tools routing model for a `Problem`, search driver and schedule extraction.
+"""The solve driver: what runs, in which order, for how much of the time budget, and
+which plan wins.
 
-Design notes (why, not what):
-- Transit costs come from precomputed integer matrices registered with
-  `RegisterTransitMatrix`, so OR-Tools never calls back into Python while searching.
-- OR-Tools only handles integers: times and matrices are multiplied by `time_scale`.
-  Travel times are rounded *up* so a schedule feasible for OR-Tools is feasible with
-  the exact values; costs are rounded to nearest so the objective is unbiased.
-- Every job is optional (a disjunction) with a penalty larger than any detour or SLA
-  lateness could cost, growing with priority: a job is dropped only when it does not
-  fit, and lower priorities go first.
-- The reported schedule is recomputed in the problem's own units from the route order
-  and break placement (earliest start everywhere), not read from OR-Tools' integer
-  cumul variables; that avoids rounding artefacts and gives the technician no idle
-  departure. `checker.py` verifies it independently.
+For a `Problem` it prefilters the jobs (`feasibility.py`), searches tiny problems
+completely, builds a start (VROOM's routes, our regret insertion or areas solved
+apart), runs the OR-Tools search from it (`ortools_search.py`), polishes on large days
+(`polish.py`) and collects the second member's answer from the other core
+(`parallel.py`); the best plan under the lexicographic objective (`objective.py`) is
+returned, its left-out jobs given reasons.
+
+The members it runs import the modules below them (schedule, feasibility, model,
+objective, checker), never this one: the `layers` contract in pyproject.toml says so.
 """
 
 from __future__ import annotations
@@ -20,29 +17,21 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
-from ortools.util import optional_boolean_pb2
-
-from . import parallel, polish, regret, vroom_start
+from . import ortools_search, parallel, polish, regret, vroom_start
 from .decompose import solve_by_area
-from .matrices import as_array, clear_cache
-from .model import Break, Job, Number, Problem, Route, Solution, Step, Unassigned, Vehicle
-from .objective import DropPenalties, describe_key, drop_penalties, solution_key
+from .feasibility import drop_reason, prefilter
+from .matrices import clear_cache
+from .model import Problem, Solution, Unassigned
+from .objective import describe_key, solution_key
 
 ProgressCallback = Callable[[float, float], None]
 
 NO_SLOT = "no feasible slot within time limit"
 # Regret insertion stops inserting after this share of the time budget (regret.py).
 REGRET_SHARE = 0.2
-# Longest complete search tried on tiny problems before the heuristic search.
-EXACT_BUDGET_S = 1.0
-
-FIRST_SOLUTION_STRATEGIES = tuple(routing_enums_pb2.FirstSolutionStrategy.Value.keys())
-METAHEURISTICS = tuple(routing_enums_pb2.LocalSearchMetaheuristic.Value.keys())
 
 
 @dataclass(frozen=True)
@@ -83,7 +72,8 @@ class SearchOptions:
     vehicles_per_area: int = 8
     decomposition_share: float = 0.35
     # Problems with at most this many jobs are first searched completely (depth-first,
-    # at most EXACT_BUDGET_S); a finished search is optimal and returned at once.
+    # at most ortools_search.EXACT_BUDGET_S); a finished search is optimal and returned
+    # at once.
     exact_up_to: int = 7
     # "vroom": VROOM's routes (those our checker accepts) seed the OR-Tools search, and
     # are returned as they are if OR-Tools finds nothing better. "ortools": OR-Tools
@@ -160,20 +150,6 @@ class SearchOptions:
         }
 
 
-@dataclass
-class _Model:
-    """Everything needed to translate OR-Tools indices back to the problem."""
-
-    manager: pywrapcp.RoutingIndexManager
-    routing: pywrapcp.RoutingModel
-    time_dimension: pywrapcp.RoutingDimension
-    modelled_jobs: list[Job]
-    scale: int
-    breaks: dict[str, tuple[int, Break]] = field(default_factory=dict)
-    penalties: DropPenalties = field(default_factory=lambda: DropPenalties(1, 1))
-    allowed_vehicles: dict[int, list[int]] = field(default_factory=dict)
-
-
 def solve(
     problem: Problem,
     time_limit_s: float = 30.0,
@@ -201,13 +177,15 @@ def _solve(
 ) -> Solution:
     started = time.monotonic()
     scale = options.time_scale or problem.time_scale
-    reasons, allowed = _prefilter(problem)
+    reasons, allowed = prefilter(problem)
     modelled = [job for job in problem.jobs if job.id not in reasons]
     if not modelled:
         return _empty_solution(problem, reasons, started)
 
     if len(modelled) <= options.exact_up_to:
-        exact = _solve_exactly(problem, modelled, allowed, reasons, scale, started, time_limit_s)
+        exact = ortools_search.solve_exactly(
+            problem, modelled, allowed, reasons, scale, started, time_limit_s
+        )
         if exact is not None:
             cost = solution_key(problem, exact)[2]
             exact.progress = [(time.monotonic() - started, cost)]
@@ -338,7 +316,7 @@ def _search(
         warm_start = solve_by_area(problem, modelled, options.vehicles_per_area, budget, solve_area)
     areas_s = time.monotonic() - started
 
-    model = _build_model(problem, modelled, allowed, scale)
+    model = ortools_search.build_model(problem, modelled, allowed, scale)
     routing = model.routing
     progress: list[tuple[float, float]] = []
     best = [math.inf]
@@ -376,7 +354,9 @@ def _search(
     # Keep a little time for turning the assignment into routes (grows with size).
     deadline = started + time_limit_s - min(0.02 * time_limit_s, 0.002 * len(modelled))
     warm_routes = (
-        _warm_routes(problem, model, warm_start, allowed) if warm_start is not None else None
+        ortools_search.warm_indices(problem, model, warm_start, allowed)
+        if warm_start is not None
+        else None
     )
     # Large days: OR-Tools and more VROOM runs stop where the polish starts.
     polishing = vroom_ran and vroom_searches is not None and options.polish_share > 0
@@ -385,7 +365,7 @@ def _search(
         if polishing
         else deadline
     )
-    assignment, start_log = _ortools_search(model, options, search_deadline, warm_routes)
+    assignment, start_log = ortools_search.search(model, options, search_deadline, warm_routes)
     if vroom_ran and vroom_searches is not None and assignment is None:
         # OR-Tools found nothing from VROOM's routes (on days with breaks it can fail
         # at once: SolveFromAssignment rejects the start that ReadAssignmentFromRoutes
@@ -403,7 +383,9 @@ def _search(
         if more is not None and solution_key(problem, more) < solution_key(problem, constructed):
             constructed = more
     assignment_solution = (
-        _extract(problem, model, assignment, reasons) if assignment is not None else None
+        ortools_search.extract(problem, model, assignment, reasons)
+        if assignment is not None
+        else None
     )
     polished = None
     polish_log: dict[str, object] = {}
@@ -430,7 +412,7 @@ def _search(
             "OR-Tools on one thread, no random seed; only the time limit varies results"
             + ("" if member is None else f"; {member.kind} in a second process, seed 1")
         ),
-        "status": _status_name(routing.status()),
+        "status": ortools_search.status_name(routing.status()),
         "improvements": len(progress),
         "areas_s": round(areas_s, 3),
         "starts": start_log,
@@ -555,559 +537,12 @@ def _best_of(
             job.id,
             job.location,
             job.location_index,
-            reasons.get(job.id) or _drop_reason(problem, job, served, allowed),
+            reasons.get(job.id) or drop_reason(problem, job, served, allowed),
         )
         for job in problem.jobs
         if job.id not in served
     ]
     return best
-
-
-def _solve_exactly(
-    problem: Problem,
-    modelled: list[Job],
-    allowed: dict[int, list[int]],
-    reasons: dict[int, str],
-    scale: int,
-    started: float,
-    time_limit_s: float,
-) -> Solution | None:
-    """Complete depth-first search for tiny problems: when it exhausts the tree within
-    its budget the answer is optimal and the solve stops there, in milliseconds instead
-    of the whole time limit. None if the tree is too big for the budget."""
-    budget = min(EXACT_BUDGET_S, time_limit_s * 0.25)
-    model = _build_model(problem, modelled, allowed, scale)
-    parameters = pywrapcp.DefaultRoutingSearchParameters()
-    parameters.use_depth_first_search = True
-    parameters.time_limit.FromMilliseconds(max(1, int(budget * 1000)))
-    begun = time.monotonic()
-    assignment = model.routing.SolveWithParameters(parameters)
-    searched_s = time.monotonic() - begun
-    # OR-Tools reports the same status whether the tree was exhausted or the clock ran
-    # out, so completeness is judged by the clock: finishing well before the limit means
-    # the tree was exhausted.
-    if assignment is None or searched_s >= budget * 0.9:
-        return None
-    solution = _extract(problem, model, assignment, reasons)
-    solution.loading_ms = round((begun - started) * 1000)
-    solution.solving_ms = round(searched_s * 1000)
-    solution.search_log = {
-        "strategy": "depth-first search (complete)",
-        "time_limit_s": time_limit_s,
-        "time_scale": scale,
-        "status": "OPTIMAL",
-        "stop_reason": "optimal",
-        "objective": describe_key(solution_key(problem, solution)),
-    }
-    return solution
-
-
-# --------------------------------------------------------------------------- prefilter
-
-
-def _window_fits_shift(problem: Problem, job: Job, vehicle: Vehicle) -> bool:
-    shift_start, shift_end = vehicle.time_window or (0, math.inf)
-    to_job = problem.travel_time(vehicle.start_index, job.location_index)
-    back = problem.travel_time(job.location_index, vehicle.end_index)
-    if vehicle.max_travel_time is not None and to_job + back > vehicle.max_travel_time:
-        return False
-    if (
-        vehicle.max_working_time is not None
-        and to_job + job.service + back > vehicle.max_working_time
-    ):
-        return False
-    earliest_arrival = shift_start + to_job
-    for window_start, window_end in _service_windows(job):
-        begin = max(window_start, earliest_arrival)
-        if begin <= window_end and begin + job.service + back <= shift_end:
-            return True
-    return False
-
-
-def _service_windows(job: Job) -> list[tuple[Number, Number]]:
-    if job.pinned_start is not None:
-        return [(job.pinned_start, job.pinned_start)]
-    if job.in_progress or not job.time_windows:
-        return [(0, math.inf)]
-    return list(job.time_windows)
-
-
-def _prefilter(problem: Problem) -> tuple[dict[int, str], dict[int, list[int]]]:
-    """Return (reason per job that cannot be served by anyone, allowed vehicle positions)."""
-    reasons: dict[int, str] = {}
-    allowed: dict[int, list[int]] = {}
-    all_skills = set().union(*(v.skills for v in problem.vehicles))
-    for job in problem.jobs:
-        if job.pinned_vehicle is not None:
-            # A dispatcher's pin overrides skills: the technician was chosen by a human.
-            candidates = [i for i, v in enumerate(problem.vehicles) if v.id == job.pinned_vehicle]
-        else:
-            candidates = [i for i, v in enumerate(problem.vehicles) if job.skills <= v.skills]
-        if not candidates:
-            missing = sorted(job.skills - all_skills)
-            reasons[job.id] = (
-                f"no technician has skills {missing}"
-                if missing
-                else f"no single technician has all skills {sorted(job.skills)}"
-            )
-            continue
-        candidates = [i for i in candidates if _fits_capacity(job, problem.vehicles[i])]
-        if not candidates:
-            reasons[job.id] = f"amount {job.delivery} exceeds every capable vehicle's capacity"
-            continue
-        candidates = [
-            i for i in candidates if _window_fits_shift(problem, job, problem.vehicles[i])
-        ]
-        if not candidates:
-            reasons[job.id] = "no time window fits any shift"
-            continue
-        allowed[job.id] = candidates
-    return reasons, allowed
-
-
-def _fits_capacity(job: Job, vehicle: Vehicle) -> bool:
-    if not job.delivery:
-        return True
-    capacity = vehicle.capacity or [0] * len(job.delivery)
-    return all(amount <= limit for amount, limit in zip(job.delivery, capacity, strict=False))
-
-
-# --------------------------------------------------------------------------- model
-
-
-def _node_layout(
-    problem: Problem, jobs: list[Job]
-) -> tuple[list[int | None], list[int], list[int]]:
-    """Location index of each OR-Tools node (jobs first, then one node per distinct depot
-    location) and each vehicle's start and end node. Sharing depot nodes between vehicles
-    lets OR-Tools see identical vehicles, which makes its local search markedly faster."""
-    nodes: list[int | None] = [job.location_index for job in jobs]
-    depot_node: dict[int | None, int] = {}
-
-    def node_for(location_index: int | None) -> int:
-        if location_index not in depot_node:
-            depot_node[location_index] = len(nodes)
-            nodes.append(location_index)
-        return depot_node[location_index]
-
-    starts = [node_for(v.start_index) for v in problem.vehicles]
-    ends = [node_for(v.end_index) for v in problem.vehicles]
-    return nodes, starts, ends
-
-
-def _node_matrix(
-    matrix: Sequence[Sequence[Number]], nodes: list[int | None], scale: int, round_up: bool
-) -> np.ndarray:
-    """Scaled integer matrix between nodes; a missing start/end location costs nothing."""
-    base = as_array(matrix) if not isinstance(matrix, np.ndarray) else matrix
-    present = np.array([n if n is not None else 0 for n in nodes], dtype=np.int64)
-    values = base[np.ix_(present, present)] * scale
-    # The epsilon absorbs binary noise such as 5.000000000000001 * 1000.
-    values = np.ceil(values - 1e-6) if round_up else np.rint(values)
-    values = values.astype(np.int64)
-    missing = np.array([n is None for n in nodes])
-    values[missing, :] = 0
-    values[:, missing] = 0
-    return values
-
-
-def _build_model(
-    problem: Problem, jobs: list[Job], allowed: dict[int, list[int]], scale: int
-) -> _Model:
-    vehicle_count = len(problem.vehicles)
-    nodes, starts, ends = _node_layout(problem, jobs)
-    manager = pywrapcp.RoutingIndexManager(len(nodes), vehicle_count, starts, ends)
-    routing = pywrapcp.RoutingModel(manager)
-
-    travel = _node_matrix(problem.durations, nodes, scale, round_up=True)
-    service = np.zeros(len(nodes), dtype=np.int64)
-    for n, job in enumerate(jobs):
-        service[n] = math.ceil(job.service * scale - 1e-6)
-    # Time transit includes the service at the origin, the usual OR-Tools convention.
-    time_callback = routing.RegisterTransitMatrix((travel + service[:, None]).tolist())
-
-    cost_callbacks = _register_costs(problem, routing, nodes, scale)
-    max_arc_cost = max(largest for _, largest in cost_callbacks.values())
-    if len(cost_callbacks) == 1:
-        routing.SetArcCostEvaluatorOfAllVehicles(next(iter(cost_callbacks.values()))[0])
-    for v, vehicle in enumerate(problem.vehicles):
-        if len(cost_callbacks) > 1:
-            routing.SetArcCostEvaluatorOfVehicle(
-                cost_callbacks[(vehicle.per_hour, vehicle.per_km)][0], v
-            )
-        if vehicle.fixed_cost:
-            routing.SetFixedCostOfVehicle(vehicle.fixed_cost * scale, v)
-
-    horizon = _horizon(problem, jobs, travel, service, scale)
-    routing.AddDimension(time_callback, horizon, horizon, False, "time")
-    time_dimension = routing.GetDimensionOrDie("time")
-    model = _Model(manager, routing, time_dimension, jobs, scale)
-
-    _add_vehicle_shifts(problem, model, horizon)
-    lateness_bound = _add_job_windows(problem, model, jobs)
-    _add_capacities(problem, routing, jobs, nodes)
-    _add_max_tasks(problem, routing, jobs, nodes)
-    _add_max_travel_time(problem, routing, travel, scale)
-    _add_max_working_time(problem, routing, time_callback, travel, service, scale)
-    _add_breaks(problem, model, service)
-
-    # Lexicographic objective (objective.py): priority served, then jobs served, then
-    # lateness, then travel, encoded in the drop penalties.
-    travel_bound = (len(jobs) + vehicle_count) * max_arc_cost + scale * sum(
-        v.fixed_cost for v in problem.vehicles
-    )
-    model.penalties = drop_penalties(
-        len(jobs), max((job.priority for job in jobs), default=0), travel_bound, lateness_bound
-    )
-    for n, job in enumerate(jobs):
-        index = manager.NodeToIndex(n)
-        vehicles = allowed[job.id]
-        model.allowed_vehicles[job.id] = vehicles
-        if len(vehicles) < vehicle_count:
-            # (SetAllowedVehiclesForIndex's SWIG binding rejects Python lists in 9.15.)
-            routing.VehicleVar(index).SetValues([-1, *vehicles])
-        if job.in_progress:
-            v = vehicles[0]
-            routing.NextVar(routing.Start(v)).SetValue(index)
-        else:
-            routing.AddDisjunction([index], model.penalties.of(job.priority))
-    return model
-
-
-def _register_costs(
-    problem: Problem, routing: pywrapcp.RoutingModel, nodes: list[int | None], scale: int
-) -> dict[tuple[int, int], tuple[int, int]]:
-    """One matrix callback per distinct (per_hour, per_km) pair: fewer vehicle classes."""
-    callbacks: dict[tuple[int, int], tuple[int, int]] = {}
-    durations = as_array(problem.durations)
-    distances = (
-        as_array(problem.distances) if problem.distances is not None else np.zeros_like(durations)
-    )
-    for vehicle in problem.vehicles:
-        key = (vehicle.per_hour, vehicle.per_km)
-        if key in callbacks:
-            continue
-        cost = durations * (vehicle.per_hour / 3600) + distances * (vehicle.per_km / 1000)
-        matrix = _node_matrix(cost, nodes, scale, round_up=False)
-        callbacks[key] = (routing.RegisterTransitMatrix(matrix.tolist()), int(matrix.max()))
-    return callbacks
-
-
-def _horizon(
-    problem: Problem, jobs: list[Job], travel: np.ndarray, service: np.ndarray, scale: int
-) -> int:
-    latest = [v.time_window[1] for v in problem.vehicles if v.time_window is not None]
-    latest += [w[1] for job in jobs for w in job.time_windows]
-    latest += [job.pinned_start for job in jobs if job.pinned_start is not None]
-    latest += [b.time_windows[-1][1] for v in problem.vehicles for b in v.breaks]
-    # Room for a whole serial tour after the latest fixed time, for unbounded shifts.
-    slack = int(travel.max(initial=0)) * (len(jobs) + 1) + int(service.sum())
-    slack += sum(b.service for v in problem.vehicles for b in v.breaks) * scale
-    if all(v.time_window is not None for v in problem.vehicles):
-        return math.ceil(max(latest) * scale) + 1
-    return math.ceil(max(latest, default=0) * scale) + int(slack) + 1
-
-
-def _add_vehicle_shifts(problem: Problem, model: _Model, horizon: int) -> None:
-    routing, time_dimension, scale = model.routing, model.time_dimension, model.scale
-    for v, vehicle in enumerate(problem.vehicles):
-        if vehicle.time_window is None:
-            continue
-        start, end = vehicle.time_window
-        lower, upper = math.ceil(start * scale), math.floor(end * scale)
-        time_dimension.CumulVar(routing.Start(v)).SetRange(lower, upper)
-        time_dimension.CumulVar(routing.End(v)).SetRange(lower, upper)
-
-
-def _add_job_windows(problem: Problem, model: _Model, jobs: list[Job]) -> int:
-    """Hard windows (with gaps removed) and soft SLA deadlines; returns an upper bound of
-    the total lateness cost of any solution (scaled units)."""
-    _routing, time_dimension, scale = model.routing, model.time_dimension, model.scale
-    manager = model.manager
-    lateness_bound = 0
-    for n, job in enumerate(jobs):
-        index = manager.NodeToIndex(n)
-        cumul = time_dimension.CumulVar(index)
-        windows = _service_windows(job)
-        if windows[0][1] != math.inf:
-            first_start = math.ceil(windows[0][0] * scale)
-            last_end = math.floor(windows[-1][1] * scale)
-            cumul.SetRange(first_start, last_end)
-            for (_, gap_start), (gap_end, _) in itertools.pairwise(windows):
-                cumul.RemoveInterval(
-                    math.floor(gap_start * scale) + 1, math.ceil(gap_end * scale) - 1
-                )
-        if job.sla_deadline is not None:
-            penalty = job.sla_penalty if job.sla_penalty is not None else problem.sla_penalty
-            if penalty > 0:
-                deadline = math.floor(job.sla_deadline * scale)
-                time_dimension.SetCumulVarSoftUpperBound(index, deadline, penalty)
-                lateness_bound += max(0, cumul.Max() - deadline) * penalty
-    return lateness_bound
-
-
-def _add_capacities(
-    problem: Problem, routing: pywrapcp.RoutingModel, jobs: list[Job], nodes: list[int | None]
-) -> None:
-    for k in range(problem.amount_size):
-        demands = [0] * len(nodes)
-        for n, job in enumerate(jobs):
-            demands[n] = job.delivery[k] if k < len(job.delivery) else 0
-        capacities = [v.capacity[k] if k < len(v.capacity) else 0 for v in problem.vehicles]
-        callback = routing.RegisterUnaryTransitVector(demands)
-        routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, True, f"load{k}")
-
-
-def _add_max_tasks(
-    problem: Problem, routing: pywrapcp.RoutingModel, jobs: list[Job], nodes: list[int | None]
-) -> None:
-    if all(v.max_tasks is None for v in problem.vehicles):
-        return
-    counts = [1 if n < len(jobs) else 0 for n in range(len(nodes))]
-    limits = [v.max_tasks if v.max_tasks is not None else len(jobs) for v in problem.vehicles]
-    callback = routing.RegisterUnaryTransitVector(counts)
-    routing.AddDimensionWithVehicleCapacity(callback, 0, limits, True, "tasks")
-
-
-def _add_max_travel_time(
-    problem: Problem, routing: pywrapcp.RoutingModel, travel: np.ndarray, scale: int
-) -> None:
-    if all(v.max_travel_time is None for v in problem.vehicles):
-        return
-    unbounded = int(travel.sum(axis=1).max()) + 1
-    limits = [
-        math.floor(v.max_travel_time * scale) if v.max_travel_time is not None else unbounded
-        for v in problem.vehicles
-    ]
-    callback = routing.RegisterTransitMatrix(travel.tolist())
-    routing.AddDimensionWithVehicleCapacity(callback, 0, limits, True, "travel")
-
-
-def _add_max_working_time(
-    problem: Problem,
-    routing: pywrapcp.RoutingModel,
-    time_callback: int,
-    travel: np.ndarray,
-    service: np.ndarray,
-    scale: int,
-) -> None:
-    """Working time = travel + service (the time transit without waiting or breaks)."""
-    if all(v.max_working_time is None for v in problem.vehicles):
-        return
-    unbounded = int(travel.sum(axis=1).max()) + int(service.sum()) + 1
-    limits = [
-        math.floor(v.max_working_time * scale) if v.max_working_time is not None else unbounded
-        for v in problem.vehicles
-    ]
-    routing.AddDimensionWithVehicleCapacity(time_callback, 0, limits, True, "work")
-
-
-def _add_breaks(problem: Problem, model: _Model, service: np.ndarray) -> None:
-    routing, time_dimension, scale = model.routing, model.time_dimension, model.scale
-    if not any(v.breaks for v in problem.vehicles):
-        return
-    solver = routing.solver()
-    manager = model.manager
-    # Breaks may not overlap a job's service; they may interrupt travel.
-    visit_transits = [int(service[manager.IndexToNode(i)]) for i in range(routing.Size())]
-    for v, vehicle in enumerate(problem.vehicles):
-        intervals = []
-        for brk in vehicle.breaks:
-            earliest = math.ceil(brk.time_windows[0][0] * scale)
-            latest = math.floor(brk.time_windows[-1][1] * scale)
-            duration = math.ceil(brk.service * scale)
-            name = f"break:{v}:{brk.id}"
-            interval = solver.FixedDurationIntervalVar(earliest, latest, duration, False, name)
-            start_var = interval.StartExpr().Var()
-            for (_, gap_start), (gap_end, _) in zip(
-                brk.time_windows, brk.time_windows[1:], strict=False
-            ):
-                start_var.RemoveInterval(
-                    math.floor(gap_start * scale) + 1, math.ceil(gap_end * scale) - 1
-                )
-            # Keep the break inside the working day (OR-Tools would allow it after the end).
-            solver.Add(interval.StartExpr() >= time_dimension.CumulVar(routing.Start(v)))
-            solver.Add(interval.EndExpr() <= time_dimension.CumulVar(routing.End(v)))
-            intervals.append(interval)
-            model.breaks[name] = (v, brk)
-        time_dimension.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
-
-
-def _routes_of(model: _Model, assignment: object) -> list[list[int]]:
-    routing = model.routing
-    routes = []
-    for v in range(routing.vehicles()):
-        index = assignment.Value(routing.NextVar(routing.Start(v)))
-        route = []
-        while not routing.IsEnd(index):
-            route.append(index)
-            index = assignment.Value(routing.NextVar(index))
-        routes.append(route)
-    return routes
-
-
-def _warm_routes(
-    problem: Problem,
-    model: _Model,
-    routes: dict[int, list[int]],
-    allowed: dict[int, list[int]],
-) -> list[list[int]]:
-    """Routes as OR-Tools indices, without jobs the model does not allow there (a lock
-    chain that contradicts the model would be rejected as a whole)."""
-    node_of_job = {job.id: n for n, job in enumerate(model.modelled_jobs)}
-    return [
-        [
-            model.manager.NodeToIndex(node_of_job[job_id])
-            for job_id in routes.get(vehicle.id, [])
-            if job_id in node_of_job and position in allowed.get(job_id, [])
-        ]
-        for position, vehicle in enumerate(problem.vehicles)
-    ]
-
-
-def _ortools_search(
-    model: _Model,
-    options: SearchOptions,
-    deadline: float,
-    warm_routes: list[list[int]] | None = None,
-) -> tuple[object | None, list[dict[str, object]]]:
-    """Descend from each construction heuristic, then run the metaheuristic from the best."""
-    routing = model.routing
-    log: list[dict[str, object]] = []
-    # With a solution limit the run should not depend on CPU speed: descents then run to
-    # their local optimum instead of sharing a slice of the clock.
-    share = 1.0 if options.solution_limit is not None else options.start_share
-    start_budget = max(0.0, deadline - time.monotonic()) * share
-    start_deadline = time.monotonic() + start_budget
-    best_routes: list[list[int]] | None = None
-    best_objective = math.inf
-    strategies = list(options.first_solutions) if len(options.first_solutions) > 1 else []
-    if warm_routes is not None:
-        # Warm routes are read as an assignment. When that fails (it can when breaks and
-        # SLA soft bounds are combined), they become lock chains that the insertion
-        # heuristic completes. Locks stay in force for every later search of the model
-        # and forbid every local-search move (measured: 1.2 million neighbours, none
-        # accepted), so that fallback keeps the completed routes as they are.
-        remaining = max(0.05, deadline - time.monotonic())
-        parameters = _search_parameters(
-            options, "LOCAL_CHEAPEST_INSERTION", options.metaheuristic, remaining
-        )
-        routing.CloseModelWithParameters(parameters)
-        initial = routing.ReadAssignmentFromRoutes(warm_routes, True)
-        if initial is None:
-            first = _search_parameters(
-                options, "LOCAL_CHEAPEST_INSERTION", "GREEDY_DESCENT", remaining
-            )
-            first.solution_limit = 1
-            locked = routing.ApplyLocksToAllVehicles(warm_routes, False)
-            log.append({"strategy": "warm locks+LOCAL_CHEAPEST_INSERTION", "locked": bool(locked)})
-            return routing.SolveWithParameters(first), log
-        if len(model.modelled_jobs) > options.ortools_starts_up_to or not strategies:
-            log.append({"strategy": "warm routes+" + options.metaheuristic})
-            return routing.SolveFromAssignmentWithParameters(initial, parameters), log
-        # Portfolio of starts: the warm routes compete with OR-Tools' constructions, each
-        # after a greedy descent; the metaheuristic starts from the best.
-        per_start = max(0.01, start_deadline - time.monotonic()) / (len(strategies) + 1)
-        descent = _search_parameters(
-            options, "LOCAL_CHEAPEST_INSERTION", "GREEDY_DESCENT", per_start
-        )
-        assignment = routing.SolveFromAssignmentWithParameters(initial, descent)
-        objective = assignment.ObjectiveValue() if assignment is not None else None
-        log.append({"strategy": "warm routes", "objective": objective and objective / model.scale})
-        if assignment is not None:
-            best_objective = objective
-            best_routes = _routes_of(model, assignment)
-    for position, strategy in enumerate(strategies):
-        remaining = start_deadline - time.monotonic()
-        if remaining <= 0.01:
-            break
-        per_start = (
-            remaining
-            if options.solution_limit is not None
-            else remaining / (len(strategies) - position)
-        )
-        parameters = _search_parameters(options, strategy, "GREEDY_DESCENT", per_start)
-        assignment = routing.SolveWithParameters(parameters)
-        objective = assignment.ObjectiveValue() if assignment is not None else None
-        log.append({"strategy": strategy, "objective": objective and objective / model.scale})
-        if assignment is not None and objective < best_objective:
-            best_objective = objective
-            best_routes = _routes_of(model, assignment)
-
-    remaining = max(0.05, deadline - time.monotonic())
-    first = options.first_solutions[0] if options.first_solutions else "LOCAL_CHEAPEST_INSERTION"
-    parameters = _search_parameters(options, first, options.metaheuristic, remaining)
-    if options.solution_limit is not None:
-        parameters.solution_limit = options.solution_limit
-    if best_routes is not None:
-        initial = routing.ReadAssignmentFromRoutes(best_routes, True)
-        if initial is not None:
-            return routing.SolveFromAssignmentWithParameters(initial, parameters), log
-    return routing.SolveWithParameters(parameters), log
-
-
-def _search_parameters(
-    options: SearchOptions, first_solution: str, metaheuristic: str, time_limit_s: float
-) -> object:
-    parameters = pywrapcp.DefaultRoutingSearchParameters()
-    parameters.first_solution_strategy = getattr(
-        routing_enums_pb2.FirstSolutionStrategy, first_solution
-    )
-    parameters.local_search_metaheuristic = getattr(
-        routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic
-    )
-    parameters.guided_local_search_lambda_coefficient = options.guided_local_search_lambda
-    if options.iterated_local_search and metaheuristic != "GREEDY_DESCENT":
-        _use_ruin_and_recreate(parameters)
-    parameters.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
-    for operator in options.extra_operators:
-        setattr(parameters.local_search_operators, operator, optional_boolean_pb2.BOOL_TRUE)
-    parameters.log_search = options.log_search
-    for path, value in options.parameter_overrides:
-        *parents, leaf = path.split(".")
-        target = parameters
-        for parent in parents:
-            target = getattr(target, parent)
-        setattr(target, leaf, value)
-    return parameters
-
-
-def _use_ruin_and_recreate(parameters: object) -> None:
-    parameters.use_iterated_local_search = True
-    ils = parameters.iterated_local_search_parameters
-    ils.perturbation_strategy = routing_ils_pb2.PerturbationStrategy.RUIN_AND_RECREATE
-    ruin = ils.ruin_recreate_parameters
-    del ruin.ruin_strategies[:]
-    ruin.ruin_strategies.add().spatially_close_routes.num_ruined_routes = 2
-    sisr = ruin.ruin_strategies.add().sisr
-    sisr.max_removed_sequence_size = 10
-    sisr.avg_num_removed_visits = 10
-    sisr.bypass_factor = 0.01
-    ruin.ruin_composition_strategy = routing_ils_pb2.RuinCompositionStrategy.RUN_ONE_RANDOMLY
-    ruin.recreate_strategy.heuristic = (
-        routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
-    )
-    ils.improve_perturbed_solution = True
-    annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
-    annealing.automatic_temperatures = True
-    ils.best_solution_acceptance_strategy.greedy_descent.SetInParent()
-
-
-def _status_name(status: int) -> str:
-    names = {
-        0: "NOT_SOLVED",
-        1: "SUCCESS",
-        2: "PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED",
-        3: "FAIL",
-        4: "FAIL_TIMEOUT",
-        5: "INVALID",
-        6: "INFEASIBLE",
-        7: "OPTIMAL",
-    }
-    return names.get(status, str(status))
-
-
-# --------------------------------------------------------------------------- extraction
 
 
 def _empty_solution(problem: Problem, reasons: dict[int, str], started: float) -> Solution:
@@ -1117,218 +552,4 @@ def _empty_solution(problem: Problem, reasons: dict[int, str], started: float) -
     ]
     return Solution(
         routes=[], unassigned=unassigned, loading_ms=round((time.monotonic() - started) * 1000)
-    )
-
-
-def _extract(
-    problem: Problem, model: _Model, assignment: object, reasons: dict[int, str]
-) -> Solution:
-    routing, manager, scale = model.routing, model.manager, model.scale
-    break_starts: dict[int, list[tuple[int, Break]]] = {}
-    intervals = assignment.IntervalVarContainer()
-    for i in range(intervals.Size()):
-        element = intervals.Element(i)
-        name = element.Var().Name()
-        if name in model.breaks and element.PerformedValue():
-            v, brk = model.breaks[name]
-            break_starts.setdefault(v, []).append((element.StartValue(), brk))
-
-    routes: list[Route] = []
-    served: set[int] = set()
-    for v, vehicle in enumerate(problem.vehicles):
-        visits: list[tuple[Job, int]] = []
-        index = assignment.Value(routing.NextVar(routing.Start(v)))
-        while not routing.IsEnd(index):
-            job = model.modelled_jobs[manager.IndexToNode(index)]
-            visits.append((job, assignment.Value(model.time_dimension.CumulVar(index))))
-            index = assignment.Value(routing.NextVar(index))
-        if not visits:
-            continue
-        served.update(job.id for job, _ in visits)
-        placed = _place_breaks(visits, sorted(break_starts.get(v, []), key=lambda b: b[0]), scale)
-        routes.append(build_route(problem, vehicle, [job for job, _ in visits], placed, scale))
-
-    unassigned = []
-    for job in problem.jobs:
-        if job.id in served:
-            continue
-        reason = reasons.get(job.id) or _drop_reason(problem, job, served, model.allowed_vehicles)
-        unassigned.append(Unassigned(job.id, job.location, job.location_index, reason))
-    return Solution(routes=routes, unassigned=unassigned)
-
-
-def _drop_reason(
-    problem: Problem, job: Job, served: set[int], allowed: dict[int, list[int]]
-) -> str:
-    mine = set(allowed.get(job.id, []))
-    outranked = any(
-        other.id in served
-        and other.priority > job.priority
-        and mine & set(allowed.get(other.id, []))
-        for other in problem.jobs
-    )
-    return (
-        "lower priority than scheduled jobs" if outranked else "no feasible slot within time limit"
-    )
-
-
-def _place_breaks(
-    visits: list[tuple[Job, int]], breaks: list[tuple[int, Break]], scale: int
-) -> list[list[tuple[Break, float]]]:
-    """For each gap (before job 0, ..., after the last job), the breaks OR-Tools put there,
-    with OR-Tools' start time in problem units (used to pick the break's time window)."""
-    gaps: list[list[tuple[Break, float]]] = [[] for _ in range(len(visits) + 1)]
-    for start, brk in breaks:
-        position = sum(1 for _, cumul in visits if cumul < start)
-        gaps[position].append((brk, start / scale))
-    return gaps
-
-
-def _earliest_in_windows(moment: Number, windows: list[tuple[Number, Number]]) -> Number:
-    for window_start, window_end in windows:
-        if moment <= window_end:
-            return max(moment, window_start)
-    return moment  # no window left: keep the order, the checker will report it
-
-
-def build_route(
-    problem: Problem,
-    vehicle: Vehicle,
-    jobs: list[Job],
-    breaks_per_gap: list[list[tuple[Break, float]]],
-    scale: int = 1,
-) -> Route:
-    """Earliest-start schedule of `jobs` in order, breaks in the given gaps.
-
-    Semantics shared with the checker: a break may be taken en route (part of the next
-    leg is driven before it); waiting happens just before a job's or break's start.
-    """
-    first_route = _schedule(problem, vehicle, jobs, breaks_per_gap, None, scale)
-    first_job_step = next(s for s in first_route.steps if s.type == "job")
-    if not breaks_per_gap[0] and first_job_step.waiting_time > 0:
-        # Leave later rather than wait at the first customer.
-        departure = first_route.steps[0].arrival + first_job_step.waiting_time
-        return _schedule(problem, vehicle, jobs, breaks_per_gap, departure, scale)
-    return first_route
-
-
-def _schedule(
-    problem: Problem,
-    vehicle: Vehicle,
-    jobs: list[Job],
-    breaks_per_gap: list[list[tuple[Break, float]]],
-    departure: Number | None,
-    scale: int,
-) -> Route:
-    shift_start = vehicle.time_window[0] if vehicle.time_window else 0
-    clock: Number = shift_start if departure is None else departure
-    load = [sum(values) for values in zip(*(j.delivery for j in jobs), strict=False)] or [
-        0
-    ] * problem.amount_size
-    load = load + [0] * (problem.amount_size - len(load))
-    steps = [
-        Step(
-            type="start",
-            arrival=clock,
-            duration=0,
-            distance=0,
-            load=list(load),
-            location_index=vehicle.start_index,
-            location=vehicle.start,
-        )
-    ]
-    travelled: Number = 0
-    distance: Number = 0
-    cost: Number = vehicle.fixed_cost
-    waiting_total: Number = 0
-    lateness_total: Number = 0
-    here = vehicle.start_index
-    stops: list[Job | None] = [*jobs, None]
-    for position, job in enumerate(stops):
-        there = job.location_index if job is not None else vehicle.end_index
-        leg = problem.travel_time(here, there)
-        leg_distance = problem.distance(here, there)
-        driven: Number = 0
-        for brk, planned_start in sorted(breaks_per_gap[position], key=lambda b: b[1]):
-            window = next(
-                (w for w in brk.time_windows if w[0] <= planned_start + 1e-9 <= w[1] + 2e-9),
-                brk.time_windows[0],
-            )
-            break_start = max(clock, window[0])
-            drive = min(break_start - clock, leg - driven)
-            driven += drive
-            waiting = break_start - clock - drive
-            waiting_total += waiting
-            steps.append(
-                Step(
-                    type="break",
-                    id=brk.id,
-                    arrival=clock + drive,
-                    waiting_time=waiting,
-                    service=brk.service,
-                    duration=travelled + driven,
-                    distance=distance,
-                    load=list(load),
-                )
-            )
-            clock = break_start + brk.service
-        arrival = clock + (leg - driven)
-        travelled += leg
-        distance += leg_distance
-        cost += leg * vehicle.per_hour / 3600 + leg_distance * vehicle.per_km / 1000
-        here = there
-        if job is None:
-            steps.append(
-                Step(
-                    type="end",
-                    arrival=arrival,
-                    duration=travelled,
-                    distance=distance,
-                    load=list(load),
-                    location_index=vehicle.end_index,
-                    location=vehicle.end,
-                )
-            )
-            break
-        service_start = _earliest_in_windows(arrival, _service_windows(job))
-        for k, amount in enumerate(job.delivery):
-            load[k] -= amount
-        lateness = None
-        if job.sla_deadline is not None:
-            lateness = max(0, service_start - job.sla_deadline)
-            lateness_total += lateness
-        steps.append(
-            Step(
-                type="job",
-                id=job.id,
-                arrival=arrival,
-                waiting_time=service_start - arrival,
-                service=job.service,
-                duration=travelled,
-                distance=distance,
-                load=list(load),
-                location_index=job.location_index,
-                location=job.location,
-                sla_lateness=lateness,
-            )
-        )
-        waiting_total += service_start - arrival
-        clock = service_start + job.service
-    if scale == 1 and isinstance(cost, float) and cost.is_integer():
-        cost = int(cost)
-    elif scale == 1 and isinstance(cost, float):
-        cost = round(cost)
-    delivery = [sum(values) for values in zip(*(j.delivery for j in jobs), strict=False)]
-    return Route(
-        vehicle=vehicle.id,
-        steps=steps,
-        cost=cost,
-        service=sum(j.service for j in jobs)
-        + sum(b.service for gap in breaks_per_gap for b, _ in gap),
-        duration=travelled,
-        waiting_time=waiting_total,
-        distance=distance,
-        priority=sum(j.priority for j in jobs),
-        delivery=delivery + [0] * (problem.amount_size - len(delivery)),
-        sla_lateness=lateness_total,
     )

@@ -9,7 +9,7 @@ not know our extensions, so the problem is translated with what it can express:
 - an in-progress job is taken out and folded into its vehicle: the vehicle starts at
   the job's location once the job is done; the job is put back in front afterwards;
 - SLA deadlines and `max_working_time` are not told to VROOM: each route is rescheduled
-  with `solver.build_route` and checked by `checker.check`; a route that breaks our full
+  with `schedule.build_route` and checked by `checker.check`; a route that breaks our full
   model is dropped (its jobs are left for OR-Tools to place).
 
 The result is a `Solution` whose every route satisfies the checker.
@@ -29,6 +29,9 @@ import numpy as np
 from .checker import check
 from .matrices import scaled_down, scaled_matrix, scaled_up, travel_costs
 from .model import Break, Job, Problem, Route, Solution, Unassigned, Vehicle
+from .objective import solution_key
+from .schedule import build_route
+from .vroom_json import solution_to_json
 
 try:  # pyvroom is a pinned dependency; the solver still works without it.
     import vroom
@@ -268,8 +271,6 @@ def best_of_runs(
     only when the time left is at least 0.7 x the mean run so far (a run cut short by
     VROOM's timeout still returns routes, but usually worse ones); none starts once the
     deadline has passed ({} and an empty log then)."""
-    from .objective import solution_key
-
     best: RawRoutes = {}
     best_key: tuple[float, float, float] | None = None
     log: list[dict[str, float]] = []
@@ -317,8 +318,6 @@ def schedule_routes(
     problem: Problem, routes: dict[int, list[tuple[str, int, float]]]
 ) -> list[Route]:
     """Our earliest-start schedule of each VROOM route (breaks kept in VROOM's gaps)."""
-    from .solver import build_route  # solver imports this module
-
     jobs = {job.id: job for job in problem.jobs}
     scheduled: list[Route] = []
     for vehicle in problem.vehicles:
@@ -342,8 +341,6 @@ def checked_solution(
     problem: Problem, routes: dict[int, list[tuple[str, int, float]]], reason: str
 ) -> Solution:
     """Schedule the routes with our semantics; keep only those the checker accepts."""
-    from .vroom_json import solution_to_json
-
     kept: list[Route] = []
     for route in schedule_routes(problem, routes):
         rendered = solution_to_json(Solution(routes=[route], unassigned=[]), problem)

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from routing.optimizer import check, parallel, parse_problem, solution_to_json, solve
+from routing.optimizer.feasibility import prefilter
 from routing.optimizer.objective import solution_key
 from routing.optimizer.polish import (
     NEIGHBOURS,
@@ -22,7 +23,7 @@ from routing.optimizer.polish import (
     polish,
 )
 from routing.optimizer.regret import regret_routes
-from routing.optimizer.solver import NO_SLOT, SearchOptions, _prefilter
+from routing.optimizer.solver import NO_SLOT, SearchOptions
 from routing.optimizer.vroom_start import checked_solution
 
 from .helpers import job_ids, make_problem, rich_day, route_of
@@ -34,7 +35,7 @@ def _served(solution) -> set[int]:
 
 def _polished(problem, raw_routes, seconds: float = 0.5, ruin: int = 6):
     start = checked_solution(problem, raw_routes, NO_SLOT)
-    _, allowed = _prefilter(problem)
+    _, allowed = prefilter(problem)
     polished, log = polish(problem, start, allowed, time.monotonic() + seconds, ruin=ruin)
     return start, polished, log
 
@@ -169,7 +170,7 @@ def test_every_move_knows_its_travel_change(seed: int) -> None:
     del vehicles[3]["end_index"]
     problem = parse_problem(data)
     start = checked_solution(problem, regret_routes(problem).routes, NO_SLOT)
-    _, allowed = _prefilter(problem)
+    _, allowed = prefilter(problem)
     search = _Search.of(problem, start, allowed, PolishLog())
     search.late = [math.inf] * len(search.late)  # no move is skipped as hopeless
     day, routes = search.day, search.routes
@@ -194,7 +195,7 @@ def test_every_move_knows_its_travel_change(seed: int) -> None:
 def test_a_ruin_takes_runs_of_consecutive_jobs_from_neighbouring_routes() -> None:
     problem = parse_problem(rich_day(5, jobs=40))
     start = checked_solution(problem, regret_routes(problem).routes, NO_SLOT)
-    _, allowed = _prefilter(problem)
+    _, allowed = prefilter(problem)
     search = _Search.of(problem, start, allowed, PolishLog())
     rng = random.Random(7)
     for seed in list(search.neighbours)[:20]:
