@@ -37,6 +37,11 @@ class Timeline:
     def span_pct(self, start: datetime, end: datetime) -> float:
         return round(max(0.0, self.pct(end) - self.pct(start)), 3)
 
+    @property
+    def hour_count(self) -> float:
+        """The timeline's length in hours: the board's width at a fixed time scale."""
+        return round(self._span / 3600, 2)
+
     def hours(self) -> list[tuple[str, float]]:
         marks, moment = [], self.starts_at
         while moment <= self.ends_at:

@@ -21,6 +21,7 @@ class BoardUrls:
 
     def __init__(self, day: date) -> None:
         self.job = reverse("board_job", args=[day, 0]).replace("/0/", "/{}/")
+        self.card = reverse("board_card", args=[day, 0]).replace("/0/", "/{}/")
         self.detail = reverse("work_order_detail", args=[0]).replace("/0/", "/{}/")
 
 
@@ -37,31 +38,59 @@ def _replies_badge(count: int) -> str:
     )
 
 
+SLA_WORDS = {"at_risk": "SLA at risk", "breached": "SLA missed"}
+
+
+def _card_flags(view, wo) -> str:
+    """Trouble in words as well as colour: the SLA state and a high priority."""
+    flags = []
+    words = SLA_WORDS.get(view.sla.value)
+    if words:
+        flags.append(f'<span class="flag flag-{view.sla.value}">{words}</span>')
+    if wo.priority >= 3:
+        flags.append(f'<span class="flag flag-priority">{escape(wo.get_priority_display())}</span>')
+    if view.overrun:
+        flags.append('<span class="flag flag-breached">running over</span>')
+    return "".join(flags)
+
+
 def track_html(views, urls: BoardUrls) -> SafeString:
+    """The cards of one lane. Each says, as its width allows, the number, the planned
+    time, trouble in words, the summary, the customer and window, and the status; the
+    full details come on hover or keyboard focus (fetched once, see `board_card`)."""
     zone = local_zone()
     parts = []
     for view in views:
         wo, booking = view.work_order, view.booking
         pk = wo.pk
-        number = escape(wo.number)
         starts, ends = _hhmm(booking.starts_at, zone), _hhmm(booking.ends_at, zone)
         classes = f"booking sla-{view.sla.value} status-{wo.status} " + (
             "started" if view.started else "draggable"
         )
         if view.overrun:
             classes += " overrun"
-        actual = view.actual + (" · running over" if view.overrun else "")
-        title = escape(
-            f"{wo.number} {wo.summary} · {starts}–{ends} · {booking.travel_minutes} min travel before · {wo.get_status_display()}"
-            + (f" · {actual}" if actual else "")
+        if wo.priority >= 3:
+            classes += " high-priority"
+        window = (
+            f" · window {_hhmm(wo.window_start, zone)}–{_hhmm(wo.window_end, zone)}"
+            if wo.window_start and wo.window_end
+            else ""
         )
-        actual_html = f' <span class="booking-actual">{escape(actual)}</span>' if actual else ""
+        status = escape(wo.get_status_display())
+        if view.actual:
+            status += f' · <span class="booking-actual">{escape(view.actual)}</span>'
         job_url = urls.job.format(pk)
+        card_url = urls.card.format(pk)
         parts.append(
-            f'<li class="{classes}" data-work-order="{pk}" style="margin-left:{view.margin_pct}%;width:{view.width_pct}%" title="{title}">'
-            f'<span class="travel" style="width:{view.travel_pct_of_booking}%"></span>'
-            f'<span class="booking-label"><a href="{job_url}" hx-get="{job_url}" hx-target="#board-dialog-body">{number}</a> '
-            f'<span class="booking-time">{starts}</span>{actual_html}{_replies_badge(view.replies)}</span></li>'
+            f'<li class="{classes}" data-work-order="{pk}" style="margin-left:{view.margin_pct}%;width:{view.width_pct}%"'
+            f' hx-get="{card_url}" hx-trigger="mouseenter once, focusin once" hx-target="find .card-detail" hx-swap="innerHTML">'
+            f'<span class="travel" title="{booking.travel_minutes} min travel before"></span>'
+            f'<span class="card-line card-top"><a class="card-number" href="{job_url}" hx-get="{job_url}" hx-target="#board-dialog-body" aria-describedby="card-detail-{pk}">{escape(wo.number)}</a>'
+            f' <span class="card-time">{starts}–{ends}</span>{_card_flags(view, wo)}{_replies_badge(view.replies)}</span>'
+            f'<span class="card-line card-summary">{escape(wo.summary)}</span>'
+            f'<span class="card-line card-customer">{escape(wo.customer_name)}{window}</span>'
+            f'<span class="card-line card-status">{status}</span>'
+            f'<span class="card-detail" id="card-detail-{pk}" role="tooltip"></span></li>'
         )
     return mark_safe("".join(parts))  # every interpolated text is escaped above
 

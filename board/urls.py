@@ -12,4 +12,5 @@ urlpatterns = [
     path("board/<isodate:day>/assign/", views.board_assign_view, name="board_assign"),
     path("board/<isodate:day>/unassign/", views.board_unassign_view, name="board_unassign"),
     path("board/<isodate:day>/jobs/<int:pk>/", views.board_job, name="board_job"),
+    path("board/<isodate:day>/jobs/<int:pk>/card/", views.board_card, name="board_card"),
 ]

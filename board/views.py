@@ -1,5 +1,6 @@
 """The dispatch board. Every drag has a plain-form twin; the server judges both."""
 
+import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import wraps
@@ -25,7 +26,7 @@ from dispatch.assignment import (
     board_unassign,
 )
 from dispatch.live import board_version
-from dispatch.ranking import rank_technicians
+from dispatch.ranking import ORDER_IN_WORDS, rank_technicians
 from dispatch.rules import may_override
 from dispatch.selectors import (
     BoardFilters,
@@ -36,6 +37,7 @@ from dispatch.selectors import (
     queue_queryset,
 )
 from technicians.roles import OFFICE_ROLES, PLANNER_ROLES, has_role, role_required
+from workorders.clock import sla_state
 from workorders.models import WorkOrder
 from workorders.status import Status
 
@@ -174,9 +176,11 @@ def _refresh_response(
     dialog_context: dict,
     queue: str = "full",
     removed_from_queue: int | None = None,
+    done_with: int | None = None,
 ) -> HttpResponse:
     """Lanes of `technician_ids` out of band, plus the queue: re-rendered (`full`), one
-    card removed (`removed_from_queue`) or left alone (`none`)."""
+    card removed (`removed_from_queue`) or left alone (`none`). `done_with`: the work
+    order a finished action placed; the page closes its dialog and points the card out."""
     _, filters = _filters(request)
     data = board_data(
         day, filters, timezone.now(), technician_ids=technician_ids, with_queue=queue == "full"
@@ -193,7 +197,7 @@ def _refresh_response(
     }
     response = render(request, "board/refresh.html", context)
     if dialog == "done":
-        response["HX-Trigger"] = "board-changed"
+        response["HX-Trigger"] = json.dumps({"board-changed": "", "board-placed": done_with})
     return response
 
 
@@ -252,6 +256,7 @@ def board_assign_view(request: HttpRequest, day: date) -> HttpResponse:
             {"message": text},
             queue="none",
             removed_from_queue=work_order.pk if from_queue else None,
+            done_with=work_order.pk,
         )
     messages.success(request, text)
     return redirect(_board_url(day, request))
@@ -298,7 +303,9 @@ def board_unassign_view(request: HttpRequest, day: date) -> HttpResponse:
         return _refused(request, day, involved, str(error))
     text = f"{work_order.number} is back in the queue."
     if request.htmx:
-        return _refresh_response(request, day, involved, "done", {"message": text})
+        return _refresh_response(
+            request, day, involved, "done", {"message": text}, done_with=work_order.pk
+        )
     messages.success(request, text)
     return redirect(_board_url(day, request))
 
@@ -315,6 +322,7 @@ def board_job(request: HttpRequest, day: date, pk: int) -> HttpResponse:
         "day": day,
         "work_order": work_order,
         "ranking": rank_technicians(work_order, day),
+        "ranking_order": ORDER_IN_WORDS,
         "booking": active_booking_of(work_order.pk),
         "can_drag": has_role(request.user, PLANNER_ROLES),
         "can_override": may_override(request.user),
@@ -323,6 +331,25 @@ def board_job(request: HttpRequest, day: date, pk: int) -> HttpResponse:
     }
     template = "board/job.html#job-panel" if request.htmx else "board/job.html"
     return render(request, template, context)
+
+
+@role_required(OFFICE_ROLES)
+@require_GET
+@board_day_view
+def board_card(request: HttpRequest, day: date, pk: int) -> HttpResponse:
+    """Everything about one card, shown on hover or keyboard focus (fetched once)."""
+    work_order = get_object_or_404(
+        WorkOrder.objects.select_related("site", "customer", "sla_policy").prefetch_related(
+            "required_skills__skill"
+        ),
+        pk=pk,
+    )
+    context = {
+        "work_order": work_order,
+        "booking": active_booking_of(work_order.pk),
+        "sla": sla_state(work_order),
+    }
+    return render(request, "board/card_detail.html", context)
 
 
 def _board_url(day: date, request: HttpRequest) -> str:

@@ -119,7 +119,11 @@ class TechnicianDay:
                 return "en_route", f"En route to {booking.work_order.number}"
             if status == Status.ON_SITE:
                 return "on_site", f"On site at {booking.work_order.number}"
-        if shift is None or not (shift.starts_at <= now < shift.ends_at):
+        if shift is not None and now < shift.starts_at:
+            return "off", f"Starts {self.hhmm(shift.starts_at)}"
+        if shift is not None and now >= shift.ends_at:
+            return "off", f"Shift ended {self.hhmm(shift.ends_at)}"
+        if shift is None:
             return "off", "Off shift"
         current = next((b for b in bookings if b.starts_at <= now < b.ends_at), None)
         if current is not None:

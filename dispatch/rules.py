@@ -8,6 +8,7 @@ hard problems a manager may override with a written reason is decided here, in
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from dispatch.lanes import LanePlan, PlannedBooking, TechnicianDay
@@ -63,6 +64,11 @@ class RuleProblem:
     @property
     def hard(self) -> bool:
         return self.code in HARD
+
+
+def hours_text(hours: Decimal | float) -> str:
+    """`Decimal("8.00")` → "8 h", `7.5` → "7.5 h"."""
+    return f"{Decimal(str(hours)).normalize():f} h"
 
 
 def may_override(actor) -> bool:
@@ -210,7 +216,7 @@ def lane_problems(
         problems.append(
             RuleProblem(
                 ProblemCode.OVERTIME,
-                f"{plan.technician}'s day would hold {plan.worked_minutes / 60:.1f} h of work and travel, over the {plan.technician.max_daily_hours} h limit.",
+                f"{plan.technician}'s day would hold {plan.worked_minutes / 60:.1f} h of work and travel, over the {hours_text(plan.technician.max_daily_hours)} limit.",
             )
         )
     return problems

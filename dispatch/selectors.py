@@ -68,6 +68,10 @@ class LaneWorkOrder:
     resolved_at: datetime | None
     sla_paused_since: datetime | None
     site: LaneSite
+    # What the board's cards say about the job beyond the rules' needs.
+    customer_name: str = ""
+    priority: int = 2
+    tier: str = ""
 
     @property
     def id(self) -> int:
@@ -75,6 +79,9 @@ class LaneWorkOrder:
 
     def get_status_display(self) -> str:
         return Status(self.status).label
+
+    def get_priority_display(self) -> str:
+        return WorkOrder.Priority(self.priority).label
 
 
 @dataclass(slots=True)
@@ -115,6 +122,9 @@ _WORK_ORDER_COLUMNS = (
     "sla_paused_since",
     "site__latitude",
     "site__longitude",
+    "customer__name",
+    "priority",
+    "sla_policy__tier",
 )
 _LANE_COLUMNS = (
     "id",
@@ -132,8 +142,9 @@ _LANE_COLUMNS = (
 
 
 def _lane_booking(row: tuple) -> LaneBooking:
-    pk, tech, starts, ends, travel, locked, en_route, arrived, finished, wo_id, *wo, lat, lng = row
-    work_order = LaneWorkOrder(wo_id, *wo, LaneSite(lat, lng))
+    pk, tech, starts, ends, travel, locked, en_route, arrived, finished, wo_id, *wo = row
+    *fields, lat, lng, customer, priority, tier = wo
+    work_order = LaneWorkOrder(wo_id, *fields, LaneSite(lat, lng), customer, priority, tier)
     return LaneBooking(
         pk, tech, wo_id, starts, ends, travel, locked, work_order, en_route, arrived, finished
     )
@@ -199,12 +210,7 @@ def queue_queryset(filters: BoardFilters = BoardFilters()) -> QuerySet[WorkOrder
 class QueueWorkOrder(LaneWorkOrder):
     """A queued work order with what its card shows."""
 
-    priority: int = 2
-    tier: str = ""
     skills: str = ""
-
-    def get_priority_display(self) -> str:
-        return WorkOrder.Priority(self.priority).label
 
 
 def queue_work_orders(filters: BoardFilters = BoardFilters()) -> list[QueueWorkOrder]:
@@ -216,12 +222,12 @@ def queue_work_orders(filters: BoardFilters = BoardFilters()) -> list[QueueWorkO
         queue_queryset(filters)
         .annotate(next_due_at=next_due)
         .order_by("next_due_at", "-priority", "pk")
-        .values_list("id", *_WORK_ORDER_COLUMNS, "priority", "sla_policy__tier")
+        .values_list("id", *_WORK_ORDER_COLUMNS)
     )
     orders = []
     for row in rows:
-        *fields, lat, lng, priority, tier = row
-        orders.append(QueueWorkOrder(*fields, LaneSite(lat, lng), priority, tier))
+        *fields, lat, lng, customer, priority, tier = row
+        orders.append(QueueWorkOrder(*fields, LaneSite(lat, lng), customer, priority, tier))
     skills: dict[int, list[str]] = defaultdict(list)
     requirements = RequiredSkill.objects.filter(work_order_id__in=[o.pk for o in orders]).order_by(
         "skill__name"

@@ -49,6 +49,7 @@ MATRIX = [
     ("get", "board_poll", "day", OFFICE_READ),
     ("get", "board_map", "day", OFFICE_READ),
     ("get", "board_job", "day_job", OFFICE_READ),
+    ("get", "board_card", "day_job", OFFICE_READ),
     ("post", "board_assign", "day", PLAN),
     ("post", "board_unassign", "day", PLAN),
     ("get", "plan_panel", "day_text", PLAN),

@@ -66,6 +66,42 @@
   });
   dialog.addEventListener("close", function () { dialogBody.innerHTML = ""; });
 
+  // Time scale: fit the day, or a fixed width per hour. Kept in this browser, so it
+  // stays across live refreshes (they swap lanes, not the board) and reloads.
+  const lanesPanel = document.getElementById("lanes-panel");
+  const SCALE_KEY = "board.scale";
+  function scrollToNow() {
+    const nowPct = parseFloat(lanesPanel && lanesPanel.dataset.nowPct);
+    if (!lanesPanel || isNaN(nowPct) || board.dataset.scale === "fit") return;
+    const hours = lanesPanel.querySelector(".timeline-head .hours");
+    if (!hours) return;
+    lanesPanel.scrollLeft = Math.max(0, hours.offsetLeft + hours.offsetWidth * nowPct / 100 - lanesPanel.clientWidth / 3);
+  }
+  function setScale(value, remember) {
+    if (["fit", "60", "30"].indexOf(value) < 0) value = "60";
+    board.dataset.scale = value;
+    const choice = document.getElementById("scale-choice");
+    if (choice) choice.value = value;
+    if (remember) { try { localStorage.setItem(SCALE_KEY, value); } catch (e) { /* private mode */ } }
+    scrollToNow();
+  }
+  let savedScale = null;
+  try { savedScale = localStorage.getItem(SCALE_KEY); } catch (e) { /* private mode */ }
+  setScale(savedScale || "60", false);
+  const scaleChoice = document.getElementById("scale-choice");
+  if (scaleChoice) scaleChoice.addEventListener("change", function () { setScale(scaleChoice.value, true); });
+
+  // A placed job: the dialog closes and the card is pointed out for a moment.
+  document.body.addEventListener("board-placed", function (evt) {
+    if (dialog.open) dialog.close();
+    const id = evt.detail && evt.detail.value;
+    const card = id && board.querySelector('[data-work-order="' + id + '"]');
+    if (!card) return;
+    card.classList.add("just-placed");
+    card.scrollIntoView({ block: "nearest", inline: "nearest" });
+    setTimeout(function () { card.classList.remove("just-placed"); }, 4000);
+  });
+
   // Countdowns ------------------------------------------------------------
   function formatLeft(ms) {
     const minutes = Math.round(Math.abs(ms) / 60000);

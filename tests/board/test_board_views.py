@@ -1,4 +1,5 @@
 import html
+import json
 from datetime import timedelta
 
 import pytest
@@ -136,7 +137,12 @@ def test_htmx_drop_answers_with_lanes_queue_and_trigger(client, dispatcher):
         headers={"HX-Request": "true"},
     )
     body = response.content.decode()
-    assert response.status_code == 200 and response["HX-Trigger"] == "board-changed"
+    # Open boards refresh; this page closes its dialog and points out the placed card.
+    assert response.status_code == 200
+    assert json.loads(response["HX-Trigger"]) == {
+        "board-changed": "",
+        "board-placed": work_order.pk,
+    }
     assert f'id="lane-{tech.pk}" hx-swap-oob="outerHTML"' in body
     assert f'id="queue-item-{work_order.pk}" hx-swap-oob="delete"' in body
     assert "assigned to Maria" in body

@@ -59,7 +59,7 @@ def test_lane_states_during_the_day(dispatcher):
     assert states["Rolling"][0] == "en_route" and states["Rolling"][1].startswith("En route to WO-")
     assert states["Arrived"][0] == "on_site"
     assert states["Idle"] == ("available", "Available now")
-    assert states["Late"] == ("off", "Off shift")
+    assert states["Late"] == ("off", "Starts 13:00")  # not on shift yet: says when
     assert states["Sick"] == ("off", "Time off")
 
 

@@ -5,6 +5,7 @@ Idempotent: every object has a natural key (usernames, customer phone numbers,
 Demo logins exist only through this command.
 """
 
+import math
 import random
 from datetime import date, datetime, time, timedelta
 
@@ -27,8 +28,10 @@ from technicians.selectors import (
     shift_on,
     technicians_for_day,
 )
+from workorders.clock import calendar_for
 from workorders.models import Customer, SLAPolicy, WorkOrder
 from workorders.services import SiteChange, SkillRequirement, customer_create, work_order_create
+from workorders.sla import business_minutes_between
 from workorders.status import Status
 
 DEMO_PASSWORD = "demo"
@@ -51,6 +54,14 @@ SHIFT_HOURS = [(time(7), time(15, 30)), (time(8), time(17)), (time(10), time(19)
 # every skill, and first in line for a few of the day's jobs.
 PHONE_DEMO_USER = "tech01"
 PHONE_DEMO_JOBS = 4
+# A normal working day, not a crisis: of the new work, a handful is close to its SLA
+# response target and two or three have just missed it; the rest arrived recently and
+# is due later today or this week. A share of the day's lanes is left free for the
+# calls that come in during the day.
+AT_RISK_JOBS = 6
+BREACHED_JOBS = (2, 3)
+BOOKED_SHARE = 0.6
+LANE_FILL = 0.8  # of each technician's daily hours
 
 
 class Command(BaseCommand):
@@ -87,9 +98,13 @@ class Command(BaseCommand):
             created = self._work_orders(rng, work_orders, skills, policies, today)
         added = history.build_history(days=history_days, today=today, seed=seed)
         booked = {}
+        # Fresh jobs close to or past their SLA stay in the queue: the dispatcher's first
+        # work of the day (on a later run everything waiting is booked as before).
+        hold = {wo.pk for wo in created if _needs_dispatcher(wo)}
         for day in self._board_days(today):
             with transaction.atomic():
-                booked[day] = self._book_day(rng, self._to_book(created, day), techs, day)
+                to_book = [wo for wo in self._to_book(created, day) if wo.pk not in hold]
+                booked[day] = self._book_day(rng, to_book, techs, day)
         boards = ", ".join(f"{count} booked for {day:%a %Y-%m-%d}" for day, count in booked.items())
         self.stdout.write(
             self.style.SUCCESS(
@@ -263,6 +278,10 @@ class Command(BaseCommand):
         created = []
         now = timezone.now()
         customer_count = max(1, count * 2 // 3)
+        late = set(rng.sample(range(count), k=min(count, rng.choice(BREACHED_JOBS))))
+        close = set(
+            rng.sample(sorted(set(range(count)) - late), k=min(count - len(late), AT_RISK_JOBS))
+        )
         for index in range(count):
             reference = f"DEMO-{index:04d}"
             if reference in existing:
@@ -275,9 +294,18 @@ class Command(BaseCommand):
             policy = rng.choices(policies, weights=[2, 3, 5])[0]
             if job_type == "emergency":
                 policy = policies[0]
-            # Urgent tiers arrived recently (older ones would long be done); the rest over two days.
-            oldest = policy.response_minutes * 2 if policy.calendar == "24x7" else 2 * 24 * 60
-            received = now - timedelta(minutes=rng.randint(10, oldest))
+            # The share of its response target a job has used by now: most arrived
+            # recently, a handful are close to the target, two or three are past it.
+            if index in late:
+                used = rng.uniform(1.05, 1.4)
+            elif index in close:
+                used = rng.uniform(0.8, 0.95)
+            else:
+                used = rng.uniform(0.0, 0.6)
+            received = min(
+                _received_having_used(policy, used, now),
+                now - timedelta(minutes=rng.randint(5, 90)),
+            )
             window = None
             if rng.random() < 0.35:
                 start_hour = rng.choice([8, 10, 12, 14])
@@ -354,8 +382,9 @@ class Command(BaseCommand):
             cursor[phone_demo.pk] = (max(free_at, soon), home)
         phone_demo_jobs = 0
         booked = 0
+        worked = {tech.pk: 0 for tech, _ in on_shift}
         candidates = [wo for wo in work_orders if wo.priority < WorkOrder.Priority.EMERGENCY]
-        for work_order in candidates[: len(candidates) // 3]:
+        for work_order in candidates[: math.ceil(len(candidates) * BOOKED_SHARE)]:
             needs = [
                 (r.skill_id, r.skill.name, r.min_level)
                 for r in work_order.required_skills.select_related("skill")
@@ -376,7 +405,8 @@ class Command(BaseCommand):
                 if work_order.window_start and starts < work_order.window_start:
                     starts = work_order.window_start
                 ends = starts + timedelta(minutes=work_order.estimated_minutes)
-                if ends > shift.ends_at:
+                minutes = worked[tech.pk] + travel + work_order.estimated_minutes
+                if ends > shift.ends_at or minutes > float(tech.max_daily_hours) * 60 * LANE_FILL:
                     continue
                 work_order_book(
                     actor=None,
@@ -386,6 +416,7 @@ class Command(BaseCommand):
                     travel_minutes=travel,
                 )
                 cursor[tech.pk] = (ends, site)
+                worked[tech.pk] = minutes
                 booked += 1
                 phone_demo_jobs += tech == phone_demo
                 break
@@ -407,3 +438,23 @@ class Command(BaseCommand):
             path = [Status.DISPATCHED, Status.EN_ROUTE]
         for target in path:
             work_order_change_status(actor=None, work_order=booking.work_order, target=target)
+
+
+def _received_having_used(policy: SLAPolicy, used: float, now: datetime) -> datetime:
+    """When a job must have arrived to have used `used` of its response target by `now`
+    (open time of the policy's calendar; the latest such moment)."""
+    calendar = calendar_for(policy)
+    target = policy.response_minutes * used
+    early, late = now - timedelta(days=21), now  # early has used enough, late not
+    for _ in range(40):  # to well under a minute
+        middle = early + (late - early) / 2
+        if business_minutes_between(middle, now, calendar) >= target:
+            early = middle
+        else:
+            late = middle
+    return early.replace(second=0, microsecond=0)
+
+
+def _needs_dispatcher(work_order: WorkOrder) -> bool:
+    """Close to or past its SLA response target."""
+    return work_order.response_at_risk_at <= timezone.now()
