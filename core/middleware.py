@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 
 # Text may hold tab, line feed and carriage return (a textarea); nothing else below
 # U+0020, and no half of a surrogate pair.
@@ -69,3 +70,19 @@ class InvalidCharactersMiddleware:
         if is_form and _any_invalid(_lists(request.POST)):
             return _refusal("the form")
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """What a logged-in user sees is theirs: no shared cache (a proxy, the browser's
+    disk) may keep it. Pages, CSV exports and JSON of an authenticated request get
+    `Cache-Control: private, no-store` unless the view chose its own (private photos
+    keep theirs)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Cache-Control" not in response and request.user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
