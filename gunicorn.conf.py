@@ -10,7 +10,8 @@ its threads on every request), and served 111–294 posts/s against 252–408
 WEB_WORKERS (default: cores + 1) sets how many: a request mostly computes, the one
 more covers another's wait for PostgreSQL. Sync workers read a request whole before
 Django sees it, so on the internet a buffering proxy (nginx) should face slow
-clients, as gunicorn's documentation advises.
+clients, as gunicorn's documentation advises; list its address in TRUSTED_PROXIES so
+the login limits see each client's address, not the proxy's (README, Configuration).
 """
 
 import os

@@ -25,6 +25,7 @@ from dispatch.assignment import (
     board_assign,
     board_unassign,
 )
+from dispatch.days import FIRST_DAY, LAST_DAY, day_in_range
 from dispatch.live import board_version
 from dispatch.ranking import ORDER_IN_WORDS, rank_technicians
 from dispatch.rules import may_override
@@ -41,16 +42,13 @@ from workorders.clock import sla_state
 from workorders.models import WorkOrder
 from workorders.status import Status
 
-# Boards exist for these days; outside them date arithmetic (and the business) ends.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
-
 
 def board_day_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """A clear 404 for a day no board covers, before any date arithmetic."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, day: date, *args, **kwargs) -> HttpResponse:
-        if not FIRST_DAY <= day <= LAST_DAY:
+        if not day_in_range(day):
             return render(
                 request,
                 "board/out_of_range.html",

@@ -6,6 +6,7 @@ variable, rather than surface later as a confusing runtime error.
 
 import os
 from collections.abc import Callable
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -72,3 +73,19 @@ def env_url(name: str, default: str, schemes: set[str]) -> str:
         allowed = ", ".join(sorted(schemes))
         raise ImproperlyConfigured(f"{name}={value!r} is not a URL with scheme {allowed}.")
     return value
+
+
+def env_networks(name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated IP addresses or networks (CIDR), e.g. `10.0.0.5,172.18.0.0/16`.
+
+    Strict: a host name, a typo or a network with host bits set (10.0.0.5/8) stops
+    start-up, so a trusted proxy is never quietly missing or wider than meant."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ip_network(item, strict=True))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)."
+            ) from None
+    return tuple(networks)

@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from config.env import env_bool, env_float, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_float, env_int, env_list, env_networks, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -49,11 +49,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the session, a form or a file: NUL, control characters and
+    # lone surrogates in the path, query, form fields or cookies get a 400 here.
+    "core.middleware.InvalidCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on everything a logged-in user is answered.
+    "core.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -119,6 +124,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
+    # Refuses an address with too many failed logins (any usernames): no password hash.
+    "technicians.auth.AddressLimitBackend",
     # Refuses a locked-out (username, address) pair before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     # ModelBackend that loads the login's technician and roles with it (one query).
@@ -132,6 +139,13 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_LOCKOUT_MINUTES", 15, min
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Across usernames: after this many wrong passwords from one address within the lockout
+# window, every login from it is refused (technicians.auth.AddressLimitBackend).
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+# The client's address: X-Forwarded-For is believed only from these proxies
+# (core/addresses.py); empty = the connection's address, the header ignored.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "core.addresses.client_address"
 AXES_VERBOSE = False
 
 LOGIN_URL = "login"

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from core.errors import DomainError
+from dispatch.days import FIRST_DAY, LAST_DAY, day_in_range
 from dispatch.lanes import LanePlan, PlannedBooking, TechnicianDay
 from technicians.models import Technician
 from technicians.roles import Role, has_role
@@ -28,6 +30,7 @@ class ProblemCode(StrEnum):
     TIME_OFF = "time_off"
     OVERLAP = "overlap"
     PAST_DAY = "past_day"
+    DAY_OUT_OF_RANGE = "day_out_of_range"
     OVERTIME = "overtime"
     WINDOW_MISSED = "window_missed"
     WINDOW_OTHER_DAY = "window_other_day"
@@ -42,10 +45,12 @@ HARD = frozenset(
         ProblemCode.TIME_OFF,
         ProblemCode.OVERLAP,
         ProblemCode.PAST_DAY,
+        ProblemCode.DAY_OUT_OF_RANGE,
     }
 )
-# Two jobs at once is physically impossible: no reason makes it possible.
-NEVER_OVERRIDDEN = frozenset({ProblemCode.OVERLAP})
+# Two jobs at once is physically impossible: no reason makes it possible. A day no
+# board covers cannot be shown, so nothing may be planned on it either.
+NEVER_OVERRIDDEN = frozenset({ProblemCode.OVERLAP, ProblemCode.DAY_OUT_OF_RANGE})
 OVERRIDE_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 
 CERTIFICATION_CODES = {
@@ -99,8 +104,16 @@ def skill_problems(
     ]
 
 
-def day_problems(day: date, today: date, number: str) -> list[RuleProblem]:
-    """A day that is over cannot get new plans."""
+def day_problems(day: date, today: date, number: str = "") -> list[RuleProblem]:
+    """A day no board covers, or a day that is over, cannot get new plans."""
+    if not day_in_range(day):
+        return [
+            RuleProblem(
+                ProblemCode.DAY_OUT_OF_RANGE,
+                f"{day.isoformat()} has no board: boards cover {FIRST_DAY} to {LAST_DAY}.",
+                number,
+            )
+        ]
     if day < today:
         return [
             RuleProblem(
@@ -108,6 +121,21 @@ def day_problems(day: date, today: date, number: str) -> list[RuleProblem]:
             )
         ]
     return []
+
+
+class DayRefused(DomainError):
+    """A plan run or urgent insertion for a day no plan may be made for: nothing changed."""
+
+    def __init__(self, problem: RuleProblem):
+        self.code = problem.code
+        super().__init__(problem.message)
+
+
+def plannable_day_check(day: date, today: date) -> None:
+    """Plans (optimizer runs, urgent insertion, accepting either) obey the drops' day
+    rules; they have no override, so a day that is over refuses them outright."""
+    for problem in day_problems(day, today):
+        raise DayRefused(problem)
 
 
 def booking_problems(

@@ -148,6 +148,11 @@ def _check_input(action: ActionInput) -> None:
         raise PhoneRefusal(
             RefusalCode.BAD_PHOTO, f"At most {settings.PHONE_MAX_PHOTOS} photos at a time."
         )
+
+
+def _check_photos(action: ActionInput) -> None:
+    """Photos are opened only once the job is known to be the technician's: nobody makes
+    the server read images for a job that is not theirs."""
     for photo in action.photos:
         try:
             validate_image_upload(photo)
@@ -246,6 +251,7 @@ def phone_action_apply(
             f"{number} is not assigned to you (any more): it may have been reassigned "
             "or unassigned. Nothing was recorded; call the dispatcher if you are on it.",
         )
+    _check_photos(action)
     at = _not_before_known_facts(at, work_order, booking)
     _claim(action, technician, work_order, at)
     number, status = work_order.number, Status(work_order.status)

@@ -22,8 +22,8 @@ from workorders.models import WorkOrder
 
 PLACEHOLDERS: dict[str, str] = {
     "company": "Your company name",
-    "customer": "Customer's first name",
-    "technician": "Technician's first name",
+    "customer": "Customer's first name (first 20 characters)",
+    "technician": "Technician's first name (first 20 characters)",
     "date": "Visit date, e.g. Tue Mar 3",
     "window": "Arrival window, e.g. 10:00 AM-12:00 PM",
     "eta": "Expected arrival, e.g. 10:35 AM",
@@ -54,6 +54,22 @@ DEFAULTS: dict[str, str] = {
 
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 MAX_TEMPLATE_CHARS = 640
+# A text is limited by its worst case, not by the template's own length: a 640-character
+# template of {link} repeated expands to 56 segments. Every placeholder has a longest
+# value (free text is clipped to it when a text is written), so the worst case is known
+# when the template is saved.
+MAX_TEMPLATE_SEGMENTS = 4
+PLACEHOLDER_MAX_CHARS: dict[str, int] = {
+    "customer": 20,  # free text: clipped
+    "technician": 20,  # free text: clipped
+    "summary": 60,  # free text: clipped
+    "number": 20,  # WorkOrder.number's max_length
+    "date": 10,  # "Wed Sep 30"
+    "window": 17,  # "10:00 AM-12:00 PM"
+    "eta": 8,  # "10:35 AM"
+}
+_FREE_TEXT = ("customer", "technician", "summary")
+TRACKING_TOKEN_MAX_CHARS = 64  # TrackingLink.token's max_length
 
 
 class TemplateError(ValueError):
@@ -72,6 +88,32 @@ def validate_template(body: str) -> None:
         raise TemplateError(f"Unknown placeholder {listed}. Use only: {allowed}.")
     if "{" in _TOKEN.sub("", body) or "}" in _TOKEN.sub("", body):
         raise TemplateError("A brace is not closed: write placeholders as {name}.")
+    worst = worst_case_count(body)
+    if worst.segments > MAX_TEMPLATE_SEGMENTS:
+        raise TemplateError(
+            f"At its longest (every placeholder at its longest value) this text takes "
+            f"{worst.segments} SMS segments; at most {MAX_TEMPLATE_SEGMENTS}. "
+            "Shorten it or use fewer placeholders."
+        )
+
+
+def _worst_values(filler: str) -> dict[str, str]:
+    base = settings.NOTIFY_PUBLIC_BASE_URL.rstrip("/")
+    values = {name: "0" * length for name, length in PLACEHOLDER_MAX_CHARS.items()}
+    values |= {name: filler * PLACEHOLDER_MAX_CHARS[name] for name in _FREE_TEXT}
+    return values | {
+        "company": settings.NOTIFY_COMPANY_NAME,
+        "link": f"{base}/t/{'x' * TRACKING_TOKEN_MAX_CHARS}/",
+    }
+
+
+def worst_case_count(body: str) -> SegmentCount:
+    """The segments of `body` with every placeholder at its longest value. Free text
+    is tried both outside GSM-7 (the whole text becomes UCS-2: 67 per segment) and as
+    GSM-7 escapes (two septets a character); the worse one counts."""
+    counts = [segment_count(render(body, _worst_values(filler))) for filler in ("Ж", "€")]
+    # On a tie, UCS-2: what a name outside GSM-7 makes of the text.
+    return max(counts, key=lambda count: (count.segments, count.encoding == "UCS-2"))
 
 
 def render(body: str, values: dict[str, str]) -> str:
@@ -112,6 +154,18 @@ def first_name(name: str) -> str:
     return (name or "").strip().split(" ")[0] or "Your technician"
 
 
+def clip(text: str, name: str) -> str:
+    """Free text cut to its placeholder's longest value, counted in UTF-16 code units
+    (what a UCS-2 segment holds), so a text never outgrows its template's worst case."""
+    limit, used, kept = PLACEHOLDER_MAX_CHARS[name], 0, []
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            break
+        kept.append(char)
+    return "".join(kept)
+
+
 # --------------------------------------------------------------------------- a work order's values
 
 
@@ -145,10 +199,14 @@ def placeholder_values(
 ) -> dict[str, str]:
     values = {
         "company": settings.NOTIFY_COMPANY_NAME,
-        "customer": first_name(work_order.customer.name),
+        "customer": clip(first_name(work_order.customer.name), "customer"),
         "number": work_order.number or "",
-        "summary": work_order.summary[:60],
-        "technician": first_name(technician.display_name) if technician else "Your technician",
+        "summary": clip(work_order.summary, "summary"),
+        "technician": (
+            clip(first_name(technician.display_name), "technician")
+            if technician
+            else "Your technician"
+        ),
         "link": tracking_url(link) if link else "",
     }
     if eta is not None:

@@ -257,7 +257,12 @@ def _preview(body: str) -> dict:
     except texts.TemplateError as error:
         return {"error": str(error)}
     rendered = texts.render(body, texts.sample_values())
-    return {"rendered": rendered, "count": texts.segment_count(rendered)}
+    return {
+        "rendered": rendered,
+        "count": texts.segment_count(rendered),
+        "worst": texts.worst_case_count(body),
+        "max_segments": texts.MAX_TEMPLATE_SEGMENTS,
+    }
 
 
 @role_required(STAFF_ADMIN_ROLES)
@@ -295,6 +300,7 @@ def message_template_edit(request: HttpRequest, kind: str) -> HttpResponse:
             "kind": kind,
             "label": Kind(kind).label,
             "placeholders": texts.PLACEHOLDERS,
+            "max_segments": texts.MAX_TEMPLATE_SEGMENTS,
             "default": texts.DEFAULTS[kind],
             "preview": _preview(body),
         },

@@ -24,6 +24,7 @@ from dispatch.bookings import (
 )
 from dispatch.live import bump_board_version
 from dispatch.models import Booking
+from dispatch.rules import plannable_day_check
 from routing.models import PlanRun
 from routing.proposal import MOVE_ACTIONS, BaselineBooking, Change, Placement
 from technicians.models import Technician, TimeOff
@@ -113,6 +114,7 @@ def plan_run_apply(*, actor, run: PlanRun) -> ApplyOutcome:
     run = PlanRun.objects.select_for_update().get(pk=run.pk)
     if run.status != PlanRun.Status.SUCCEEDED:
         raise DomainError(f"This plan is {run.get_status_display().lower()}; it cannot be applied.")
+    plannable_day_check(run.day, timezone.localdate())
     changes = [
         change
         for change in map(Change.from_json, run.proposal.get("changes", []))

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from django.utils import timezone
 
 from core.errors import DomainError
+from dispatch.rules import plannable_day_check
 from dispatch.selectors import bookings_by_technician, technicians_on_shift, unassigned_for_day
 from routing import services as routing_services
 from routing.models import PlanRun
@@ -57,6 +58,7 @@ def plan_run_start(
 
     Without explicit technicians: everyone on shift that day (of `team` when given).
     """
+    plannable_day_check(day, timezone.localdate(now or timezone.now()))
     if technician_ids is None:
         technician_ids = [t.pk for t in technicians_on_shift(day, team=team)]
     if not technician_ids:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from dispatch.ranking import Exclusion, Slot, search_lanes
+from dispatch.rules import plannable_day_check
 from dispatch.selectors import unassigned_work_orders
 from routing import services as routing_services
 from routing.models import PlanRun
@@ -125,6 +126,7 @@ def urgent_insertion_propose(
     """Find the least disruptive place for an urgent job; store it as a proposal run."""
     started = time.monotonic()
     now = now or timezone.now()
+    plannable_day_check(day, timezone.localdate(now))
     work_order = (
         WorkOrder.objects.select_related("site")
         .prefetch_related("required_skills__skill")

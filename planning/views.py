@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 from core.responses import refusal_response, safe_next
+from dispatch.days import day_in_range
 from dispatch.selectors import urgent_candidates
 from planning import apply as plan_apply
 from planning import optimize, urgent
@@ -119,10 +120,14 @@ def plan_start(request: HttpRequest, day: str) -> HttpResponse:
 
 def _refused(request: HttpRequest, the_day, error: DomainError) -> HttpResponse:
     message = str(error)
+    # A day no board covers has no board to go back to: today's, then.
+    board = (
+        reverse("board_day", args=[the_day]) if day_in_range(the_day) else reverse("board_today")
+    )
     return refusal_response(
         request,
         message,
-        redirect_to=safe_next(request, reverse("board_day", args=[the_day])),
+        redirect_to=safe_next(request, board),
         fragment=lambda: render(request, "planning/error.html", {"error": message}),
     )
 

@@ -7,10 +7,17 @@ position every minute."""
 
 from functools import cache
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
+from django.http import HttpRequest
+from django.utils import timezone
 
+from core.addresses import client_address
 from core.rows import Columns, fetch
 from technicians.models import Technician
 from technicians.roles import remember_roles
@@ -47,3 +54,26 @@ class LoginBackend(ModelBackend):
             user.technician = technician  # cached both ways: no query when the view asks
         remember_roles(user, group_names)
         return user
+
+
+class AddressLimitBackend:
+    """Refuses every login from an address with `LOGIN_ADDRESS_FAILURE_LIMIT` wrong
+    passwords, whatever the usernames, within `LOGIN_LOCKOUT_MINUTES`.
+
+    django-axes counts per (username, address): a flood of made-up usernames went round
+    it, each costing a password hash. This backend runs first and reads axes's own
+    attempt rows for the address (one query), so a locked-out address costs no hash."""
+
+    def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        since = timezone.now() - settings.AXES_COOLOFF_TIME
+        failures = AccessAttempt.objects.filter(
+            ip_address=client_address(request), attempt_time__gte=since
+        ).aggregate(total=Sum("failures_since_start"))["total"]
+        if (failures or 0) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+            # AxesMiddleware answers a request so marked with the lockout page (429).
+            request.axes_locked_out = True
+            request.login_locked_by_address = True
+            raise PermissionDenied("Too many failed logins from this address.")
+        return None

@@ -29,6 +29,7 @@ def run_manage(*args, **env):
         ("DATABASE_URL", "mysql://x/y", "DATABASE_URL='mysql://x/y' is not a URL with scheme"),
         ("TRAVEL_SPEED_KMH", "fast", "TRAVEL_SPEED_KMH='fast' is not a float"),
         ("SLA_AT_RISK_FRACTION", "1.5", "SLA_AT_RISK_FRACTION must be below 1"),
+        ("TRUSTED_PROXIES", "proxy.internal", "TRUSTED_PROXIES: 'proxy.internal' is not an IP"),
     ],
 )
 def test_bad_environment_values_stop_start_up(name, value, message):
