@@ -29,6 +29,12 @@ def map_points(data: BoardData) -> dict:
                 "state": state,
                 "detail": detail,
                 "position": _position_age(tech, data.now),
+                # The day's visits in order, drawn when the technician is selected.
+                "route": [
+                    [b.work_order.site.latitude, b.work_order.site.longitude]
+                    for b in data.lane_of(tday)
+                    if b.work_order.site.has_coordinates
+                ],
             }
         )
     for work_order in data.queue or []:

@@ -109,7 +109,11 @@ def board_day(request: HttpRequest, day: date) -> HttpResponse:
         "map_data": map_points(data),
         "tile_url": settings.MAP_TILE_URL,
         # An empty board says where the work is (a weekend, a day not planned yet).
-        "next_busy_day": None if any(data.lanes.values()) else next_day_with_bookings(day),
+        "next_busy_day": None
+        if any(data.lanes.values()) or filters.hides_lane_jobs
+        else next_day_with_bookings(day),
+        # A filter that leaves the lanes empty says so (the day itself may be busy).
+        "nothing_matches": filters.hides_lane_jobs and not any(data.lanes.values()),
         "alerts": open_field_alerts(day),
     }
     return render(request, "board/board.html", context)
@@ -195,7 +199,9 @@ def _refresh_response(
     }
     response = render(request, "board/refresh.html", context)
     if dialog == "done":
-        response["HX-Trigger"] = json.dumps({"board-changed": "", "board-placed": done_with})
+        response["HX-Trigger"] = "board-changed"
+        # After the swap: the placed card is in the page by then.
+        response["HX-Trigger-After-Settle"] = json.dumps({"board-placed": done_with})
     return response
 
 

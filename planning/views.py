@@ -50,8 +50,45 @@ def _sparkline(progress: list, width: int = 160, height: int = 32) -> str:
     )
 
 
+def _more_or_less(saved: float, unit: str) -> str:
+    if saved > 0:
+        return f"{saved:g} {unit} less"
+    if saved < 0:
+        return f"{-saved:g} {unit} more"
+    return "no change"
+
+
+def plan_summary(metrics: dict) -> list[tuple[str, str]]:
+    """An optimizer proposal's effect in words: driving with the right sign (a plan
+    that serves more jobs may drive more), SLA breaches, no internal cost figures."""
+    if "km_before" not in metrics:
+        return []
+    more_jobs = metrics.get("extra_jobs", 0)
+    serving = (
+        f", serving {more_jobs} more job{'s' if more_jobs != 1 else ''}" if more_jobs > 0 else ""
+    )
+    avoided = metrics["sla_breaches_avoided"]
+    breaches = (
+        f"{avoided} avoided" if avoided > 0 else f"{-avoided} more" if avoided < 0 else "no change"
+    )
+    return [
+        (
+            "Driving",
+            f"{metrics['km_before']:g} → {metrics['km_after']:g} km "
+            f"({_more_or_less(metrics['km_saved'], 'km')}), "
+            f"{metrics['travel_hours_before']:g} → {metrics['travel_hours_after']:g} h "
+            f"({_more_or_less(metrics['hours_saved'], 'h')}){serving}",
+        ),
+        (
+            "SLA breaches",
+            f"{metrics['sla_breaches_before']} → {metrics['sla_breaches_after']} ({breaches})",
+        ),
+    ]
+
+
 def _run_context(run: PlanRun) -> dict:
     return {
+        "summary": plan_summary(run.metrics or {}),
         "run": run,
         "elapsed": selectors.plan_run_elapsed(run),
         "sparkline": _sparkline(run.progress),

@@ -285,6 +285,16 @@ def build_proposal(*, problem: dict, context: dict, baseline: dict, solution: di
         else:
             same = was.technician == placement.technician and was.starts_at == placement.starts_at
             action = "unchanged" if same else "moved"
+
+        clock = ClockSnapshot.from_json(meta["clock"])
+        breach_before = _breaches(clock, was.starts_at if was else None, meta, day_ends_at)
+        kept = was.starts_at if was else None
+        planned = kept if action == "fixed" else (placement.starts_at if placement else None)
+        breach_after = _breaches(clock, planned, meta, day_ends_at)
+        breaches_before += breach_before
+        breaches_after += breach_after
+        if action in ("new", "moved"):
+            reason = _why_placed(action, was, placement, breach_before, breach_after)
         change = Change(
             work_order=work_order,
             number=meta.get("number"),
@@ -295,12 +305,6 @@ def build_proposal(*, problem: dict, context: dict, baseline: dict, solution: di
             reason=reason,
         )
         changes.append(change)
-
-        clock = ClockSnapshot.from_json(meta["clock"])
-        breaches_before += _breaches(clock, was.starts_at if was else None, meta, day_ends_at)
-        kept = was.starts_at if was else None
-        planned = kept if action == "fixed" else (placement.starts_at if placement else None)
-        breaches_after += _breaches(clock, planned, meta, day_ends_at)
 
     # Travel before/after on the same matrix. Fixed jobs count on both sides.
     vehicle_index = {v.id: i for i, v in enumerate(parsed.vehicles)}
@@ -348,6 +352,29 @@ def build_proposal(*, problem: dict, context: dict, baseline: dict, solution: di
         "metrics": metrics,
         "warnings": warnings,
     }
+
+
+def _why_placed(
+    action: str,
+    was: BaselineBooking | None,
+    placement: Placement | None,
+    breach_before: int,
+    breach_after: int,
+) -> str:
+    """Why the plan places a job where it does, in the dispatcher's words. The search
+    minimises driving while serving as much work as it can on time; each reason says
+    which of those the change is for."""
+    if action == "new":
+        if breach_after:
+            return "Was waiting in the queue; planned, though nobody can reach it within its SLA."
+        return "Was waiting in the queue; now planned within its SLA."
+    if breach_before and not breach_after:
+        return "Moved so that it meets its SLA."
+    if breach_after and not breach_before:
+        return "Moved later, past its SLA, so that more urgent work fits."
+    if was is not None and placement is not None and was.technician == placement.technician:
+        return "Re-timed on the same technician's day to cut the day's driving."
+    return "Handed to another technician to cut the day's total driving."
 
 
 def _breaches(

@@ -64,6 +64,8 @@ MATRIX = [
     ("get", "dashboard_export", "table", {M, A, D}),
     ("get", "sla_alert_list", None, {M, A, D}),
     ("post", "sla_alert_acknowledge", "sla_alert", {M, A, D}),
+    ("post", "sla_alerts_acknowledge", None, {M, A, D}),
+    ("get", "sla_alert_badge", None, {M, A, D}),
 ]
 
 

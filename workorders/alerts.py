@@ -100,3 +100,43 @@ def sla_alert_acknowledge(*, actor, alert: SLAAlert) -> SLAAlert:
         after={"target": alert.target, "level": alert.level},
     )
     return alert
+
+
+@transaction.atomic
+def sla_alerts_acknowledge(
+    *, actor, alert_ids: list[int] | None = None, level: str | None = None
+) -> int:
+    """Acknowledge many open alerts at once: those of `alert_ids` (the ones a page
+    showed), or every open alert of `level`. Alerts someone acknowledged meanwhile are
+    left as they are. Returns how many this call acknowledged."""
+    if alert_ids is None and level is None:
+        raise DomainError("Say which alerts to acknowledge.")
+    if level is not None and level not in SLAAlert.Level.values:
+        raise DomainError("That is not an alert level.")
+    alerts = SLAAlert.objects.filter(acknowledged_at__isnull=True)
+    if alert_ids is not None:
+        alerts = alerts.filter(pk__in=alert_ids)
+    if level is not None:
+        alerts = alerts.filter(level=level)
+    locked = list(
+        alerts.select_for_update(of=("self",)).select_related("work_order").order_by("pk")
+    )
+    now = timezone.now()
+    for alert in locked:
+        alert.acknowledged_at = max(now, alert.raised_at)
+        alert.acknowledged_by = actor
+    SLAAlert.objects.bulk_update(locked, ["acknowledged_at", "acknowledged_by"])
+    Event.objects.bulk_create(
+        Event(
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            kind=Event.Kind.SLA_ALERT_ACKNOWLEDGED,
+            summary=(
+                f"{alert.work_order.number}: {alert.get_target_display()} SLA "
+                f"{alert.get_level_display().lower()} alert acknowledged"
+            ),
+            work_order=alert.work_order,
+            after={"target": alert.target, "level": alert.level, "bulk": True},
+        )
+        for alert in locked
+    )
+    return len(locked)

@@ -24,6 +24,12 @@ urlpatterns = [
     path("work-orders/<int:pk>/photos/", views.work_order_photo_add, name="work_order_photo_add"),
     path("alerts/", alert_views.sla_alert_list, name="sla_alert_list"),
     path(
+        "alerts/acknowledge/",
+        alert_views.sla_alerts_acknowledge_view,
+        name="sla_alerts_acknowledge",
+    ),
+    path("alerts/badge/", alert_views.sla_alert_badge, name="sla_alert_badge"),
+    path(
         "alerts/<int:pk>/acknowledge/",
         alert_views.sla_alert_acknowledge,
         name="sla_alert_acknowledge",

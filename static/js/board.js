@@ -116,8 +116,12 @@
   }
 
   // Map -------------------------------------------------------------------
-  let map = null, layer = null;
-  const colours = { ok: "#1e7f4a", at_risk: "#b86e00", breached: "#c0262d", "n/a": "#777" };
+  // Jobs are clustered (Leaflet.markercluster) so a city's worth stays readable;
+  // technicians stay single markers above them. Selecting a technician (their marker
+  // or their lane's name) draws their day's route.
+  let map = null, jobLayer = null, techLayer = null, routeLayer = null, lastData = null;
+  let selectedTechnician = null;
+  const colours = { ok: "#1e7f4a", at_risk: "#8a4f00", breached: "#c0262d", "n/a": "#777" };
   // Leaflet inserts string tooltips as HTML; names and summaries are user text, so
   // tooltips are given as elements filled through textContent.
   function textTooltip(text) {
@@ -125,33 +129,75 @@
     element.textContent = text;
     return element;
   }
+  // "auto" puts a tooltip on the side of the marker with room, so it stays in the panel.
+  const tooltipOptions = { direction: "auto", className: "map-tooltip" };
+  function drawRoute() {
+    if (!routeLayer) return;
+    routeLayer.clearLayers();
+    board.querySelectorAll(".lane.selected").forEach(function (el) { el.classList.remove("selected"); });
+    if (selectedTechnician === null || !lastData) return;
+    const tech = lastData.technicians.find(function (t) { return t.id === selectedTechnician; });
+    if (!tech) return;
+    const lane = document.getElementById("lane-" + tech.id);
+    if (lane) lane.classList.add("selected");
+    const path = [[tech.lat, tech.lng]].concat(tech.route || []);
+    if (path.length < 2) return;
+    L.polyline(path, { color: "#16213a", weight: 3, opacity: 0.8, dashArray: "6 4" }).addTo(routeLayer);
+    path.slice(1).forEach(function (point, index) {
+      L.marker(point, { icon: L.divIcon({ className: "route-stop", html: "", iconSize: [18, 18] }) })
+        .bindTooltip(textTooltip(tech.name + ": stop " + (index + 1)), tooltipOptions).addTo(routeLayer);
+    });
+  }
+  function selectTechnician(id) {
+    selectedTechnician = selectedTechnician === id ? null : id;
+    drawRoute();
+  }
   function drawMap(data) {
     if (typeof L === "undefined") return;
+    lastData = data;
     if (!map) {
-      map = L.map("map", { zoomControl: true });
+      // A max zoom of its own: without tiles Leaflet has none, and clustering needs one.
+      map = L.map("map", { zoomControl: true, maxZoom: 18 });
       if (board.dataset.tileUrl) {
         L.tileLayer(board.dataset.tileUrl, { maxZoom: 18, attribution: "© OpenStreetMap contributors" }).addTo(map);
       }
-      layer = L.layerGroup().addTo(map);
+      jobLayer = typeof L.markerClusterGroup === "function"
+        ? L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false })
+        : L.layerGroup();
+      jobLayer.addTo(map);
+      routeLayer = L.layerGroup().addTo(map);
+      techLayer = L.layerGroup().addTo(map);
     }
-    layer.clearLayers();
+    jobLayer.clearLayers();
+    techLayer.clearLayers();
     const points = [];
-    data.technicians.forEach(function (t) {
-      points.push([t.lat, t.lng]);
-      L.circleMarker([t.lat, t.lng], { radius: 6, color: "#16213a", fillColor: "#3d6fd6", fillOpacity: 0.9, weight: 2, className: "tech-marker" })
-        .bindTooltip(textTooltip(t.name + " — " + t.detail + (t.position ? " · " + t.position : ""))).addTo(layer);
-    });
     data.jobs.forEach(function (j) {
       points.push([j.lat, j.lng]);
       const marker = L.circleMarker([j.lat, j.lng], { radius: 7, color: colours[j.sla] || "#777", fillColor: colours[j.sla] || "#777", fillOpacity: 0.6, weight: 2, className: "job-marker" });
-      marker.bindTooltip(textTooltip(j.number + " " + j.summary + (j.assigned_to ? " · " + j.assigned_to : " · unassigned")));
+      marker.bindTooltip(textTooltip(j.number + " " + j.summary + (j.assigned_to ? " · " + j.assigned_to : " · unassigned")), tooltipOptions);
       marker.on("click", function () {
         htmx.ajax("GET", board.dataset.jobUrl.replace("/0/", "/" + j.id + "/"), { target: "#board-dialog-body" });
       });
-      marker.addTo(layer);
+      jobLayer.addLayer(marker);
     });
+    data.technicians.forEach(function (t) {
+      points.push([t.lat, t.lng]);
+      L.circleMarker([t.lat, t.lng], { radius: 6, color: "#16213a", fillColor: "#3d6fd6", fillOpacity: 0.9, weight: 2, className: "tech-marker" })
+        .bindTooltip(textTooltip(t.name + " — " + t.detail + (t.position ? " · " + t.position : "") + " (click: route)"), tooltipOptions)
+        .on("click", function () { selectTechnician(t.id); })
+        .addTo(techLayer);
+    });
+    drawRoute();
     if (points.length && !map._fitted) { map.fitBounds(points, { padding: [20, 20] }); map._fitted = true; }
   }
+  // A lane's name selects its technician on the map.
+  board.addEventListener("click", function (evt) {
+    const head = evt.target.closest(".lane .lane-head strong");
+    if (!head) return;
+    const lane = head.closest(".lane");
+    const id = parseInt(lane.id.replace("lane-", ""), 10);
+    if (!isNaN(id)) selectTechnician(id);
+  });
   function refreshMap() {
     fetch(board.dataset.mapUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(drawMap).catch(function () {});
   }

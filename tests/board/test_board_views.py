@@ -138,11 +138,8 @@ def test_htmx_drop_answers_with_lanes_queue_and_trigger(client, dispatcher):
     )
     body = response.content.decode()
     # Open boards refresh; this page closes its dialog and points out the placed card.
-    assert response.status_code == 200
-    assert json.loads(response["HX-Trigger"]) == {
-        "board-changed": "",
-        "board-placed": work_order.pk,
-    }
+    assert response.status_code == 200 and response["HX-Trigger"] == "board-changed"
+    assert json.loads(response["HX-Trigger-After-Settle"]) == {"board-placed": work_order.pk}
     assert f'id="lane-{tech.pk}" hx-swap-oob="outerHTML"' in body
     assert f'id="queue-item-{work_order.pk}" hx-swap-oob="delete"' in body
     assert "assigned to Maria" in body
@@ -261,6 +258,23 @@ def test_ranking_explains_itself(client, dispatcher):
     assert "Off shift on" in excluded
     assert "No feasible slot" in excluded and "vacation" in excluded
     assert "after Full's shift ends" in excluded
+
+
+def test_a_status_filter_shows_its_bookings_and_says_when_none_match(client, dispatcher):
+    day = board_day()
+    tech = technician("Maria", day)
+    booked = job()
+    board_assign(actor=dispatcher, work_order=booked, technician=tech, day=day, position=0)
+    client.force_login(dispatcher)
+    url = reverse("board_day", args=[day])
+    scheduled = html.unescape(client.get(url, {"status": "scheduled"}).content.decode())
+    assert f'data-work-order="{booked.pk}"' in scheduled
+    assert "matches these filters" not in scheduled and "Nothing is booked" not in scheduled
+    on_site = html.unescape(client.get(url, {"status": "on_site"}).content.decode())
+    assert f'data-work-order="{booked.pk}"' not in on_site
+    assert f"No booking on {day:%A, %B %-d} matches these filters." in on_site
+    assert "Nothing is booked" not in on_site  # the day is not empty
+    assert "the status filter hides it" in on_site
 
 
 def test_an_empty_board_says_where_the_work_is(client, dispatcher):

@@ -35,13 +35,22 @@ def open_board(page, live_server, login, username, day):
 
 
 def drag(page, source_selector: str, target_selector: str):
+    """Drag like a mouse: grab the source's top-left corner, drop at the start of the
+    target's visible part (the lane's name stays in view over a scrolled timeline)."""
     source = page.locator(source_selector).bounding_box()
     target = page.locator(target_selector).bounding_box()
+    left = target["x"]
+    head = page.locator(target_selector).locator(
+        "xpath=ancestor::div[contains(@class, 'lane ')][1]"
+    )
+    if head.count():
+        name = head.locator(".lane-head").bounding_box()
+        left = max(left, name["x"] + name["width"])
     page.mouse.move(source["x"] + 10, source["y"] + 10)
     page.mouse.down()
     page.mouse.move(source["x"] + 30, source["y"] + 20, steps=5)
-    page.mouse.move(target["x"] + 20, target["y"] + target["height"] / 2, steps=15)
-    page.mouse.move(target["x"] + 24, target["y"] + target["height"] / 2, steps=3)
+    page.mouse.move(left + 20, target["y"] + target["height"] / 2, steps=15)
+    page.mouse.move(left + 24, target["y"] + target["height"] / 2, steps=3)
     page.mouse.up()
 
 

@@ -116,3 +116,51 @@ def test_htmx_acknowledge_answers_with_the_row(client, work_order, dispatcher):
 def test_sweep_is_a_direct_service_call_too(work_order):
     with time_machine.travel(RECEIVED + timedelta(minutes=46), tick=False):
         assert sla_alerts_raise() == 1
+
+
+def test_alerts_are_acknowledged_in_bulk_by_level_or_as_shown(client, manager, work_order):
+    other = None
+    with time_machine.travel(RECEIVED, tick=False):
+        other = make_work_order(policy=always_open_policy(), received_at=RECEIVED)
+    sweep_at(46)  # both at risk on response
+    sweep_at(61)  # both breached on response
+    assert SLAAlert.objects.filter(acknowledged_at__isnull=True).count() == 4
+    client.force_login(manager)
+    url = reverse("sla_alerts_acknowledge")
+    response = client.post(url, {"scope": "level", "level": "at_risk"})
+    assert response.status_code == 302
+    open_alerts = SLAAlert.objects.filter(acknowledged_at__isnull=True)
+    assert set(open_alerts.values_list("level", flat=True)) == {"breached"}
+    shown = list(open_alerts.filter(work_order=other).values_list("pk", flat=True))
+    client.post(url, {"scope": "shown", "alert": shown})
+    assert list(open_alerts.values_list("work_order", flat=True)) == [work_order.pk]
+    acknowledged = SLAAlert.objects.filter(acknowledged_at__isnull=False)
+    assert set(acknowledged.values_list("acknowledged_by", flat=True)) == {manager.pk}
+    assert (
+        Event.objects.filter(kind=Event.Kind.SLA_ALERT_ACKNOWLEDGED).count() == 3
+    )  # one event per alert
+
+
+def test_bulk_acknowledge_refuses_nonsense_and_changes_nothing(client, manager, work_order):
+    sweep_at(46)
+    client.force_login(manager)
+    url = reverse("sla_alerts_acknowledge")
+    for data in ({}, {"scope": "level", "level": "on_fire"}, {"scope": "shown", "alert": "x"}):
+        response = client.post(url, data, follow=True)
+        assert response.status_code == 200
+        assert any(m.level_tag == "error" for m in response.context["messages"])
+    assert not SLAAlert.objects.filter(acknowledged_at__isnull=False).exists()
+
+
+def test_the_badge_is_polled_and_updated_with_an_acknowledgement(client, manager, work_order):
+    sweep_at(46)
+    client.force_login(manager)
+    badge = client.get(reverse("sla_alert_badge")).content.decode()
+    assert 'hx-trigger="every 30s"' in badge and ">1</span>" in badge
+    alert = SLAAlert.objects.get()
+    answer = client.post(
+        reverse("sla_alert_acknowledge", args=[alert.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+    assert f'id="alert-{alert.pk}"' in answer
+    assert 'id="nav-alerts"' in answer and 'hx-swap-oob="outerHTML"' in answer
+    assert 'class="badge"' not in answer  # no open alert left

@@ -1,5 +1,7 @@
 """Plan views: roles, plain POST + redirect, htmx fragments, polling, accept header."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -118,13 +120,43 @@ def test_progress_shows_elapsed_then_the_proposal(client, dispatcher, run):
 
     PlanRun.objects.filter(pk=run.pk).update(started_at=timezone.now())
     html = client.get(url, **HTMX).content.decode()
-    assert "Solving" in html and "850" in html and "every 1s" in html and "polyline" in html
+    assert "Solving" in html and "every 1s" in html and "polyline" in html
+    assert "still improving" in html and "850" not in html  # no internal cost figures
 
     PlanRun.objects.filter(pk=run.pk).update(status="queued")
     services.plan_run_execute(run_id=run.pk)
     html = client.get(url, **HTMX).content.decode()
     assert "every 1s" not in html
-    assert "km saved" in html and "SLA breaches" in html and "Accept" in html and "Discard" in html
+    assert re.search(r"km \((\d+(\.\d+)? km (less|more)|no change)\)", html)
+    assert "SLA breaches" in html and "Accept" in html and "Discard" in html
+    assert "best cost" not in html
+
+
+def test_the_summary_states_savings_with_their_sign():
+    from planning.views import plan_summary
+
+    metrics = {
+        "km_before": 120.5,
+        "km_after": 579.3,
+        "km_saved": -458.8,
+        "travel_hours_before": 3.0,
+        "travel_hours_after": 14.47,
+        "hours_saved": -11.47,
+        "extra_jobs": 143,
+        "sla_breaches_before": 150,
+        "sla_breaches_after": 4,
+        "sla_breaches_avoided": 146,
+    }
+    assert plan_summary(metrics) == [
+        (
+            "Driving",
+            "120.5 → 579.3 km (458.8 km more), 3 → 14.47 h (11.47 h more), serving 143 more jobs",
+        ),
+        ("SLA breaches", "150 → 4 (146 avoided)"),
+    ]
+    fewer = {**metrics, "km_after": 100.0, "km_saved": 20.5, "extra_jobs": 0}
+    assert "(20.5 km less)" in plan_summary(fewer)[0][1]
+    assert "serving" not in plan_summary(fewer)[0][1]
 
 
 def test_accept_with_htmx_triggers_board_refresh(client, dispatcher, run):

@@ -58,6 +58,9 @@ def test_run_solves_records_progress_and_proposal(crossed):
     assert actions[north_job.pk]["to"]["technician"] == north_tech.pk
     assert actions[south_job.pk]["to"]["technician"] == south_tech.pk
     assert actions[fresh.pk]["action"] == "new"
+    assert actions[fresh.pk]["reason"] == "Was waiting in the queue; now planned within its SLA."
+    # Every change says why (the page's "Why" column is never empty).
+    assert all(c["reason"] for c in run.proposal["changes"] if c["action"] != "unchanged")
     metrics = run.metrics
     assert metrics["km_saved"] > 10 and metrics["hours_saved"] > 0
     assert metrics["counts"]["moved"] == 2 and metrics["counts"]["new"] == 1
@@ -165,5 +168,6 @@ def test_sla_breaches_before_and_after(day, relaxed):
     assert metrics["sla_breaches_avoided"] == 1
     by_wo = {c["work_order"]: c for c in proposal["changes"]}
     assert by_wo[late.pk]["action"] == "moved"
+    assert by_wo[late.pk]["reason"] == "Moved so that it meets its SLA."
     assert by_wo[waiting.pk]["action"] == "left_out"
     assert by_wo[waiting.pk]["reason"] == "no feasible slot within time limit"
