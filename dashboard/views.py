@@ -62,6 +62,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "query": f.query(),
         "defs": definitions_for(f),
         "settled_query": f.query(start=f.start - settled, end=f.end - settled),
+        "settled_days": settled.days,
     }
     return render(request, "dashboard/dashboard.html", context)
 
