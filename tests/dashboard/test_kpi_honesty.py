@@ -351,3 +351,24 @@ def test_summary_csv_carries_the_page_numbers_and_the_page_its_caveats(client, m
     assert "1 of 1</a> judged on the planned start" in page
     assert "1 still waiting for a technician</a>" in page
     assert planned.pk in pks("arrival_on_planned_time", f)
+
+
+# --- Definitions ------------------------------------------------------------------------
+
+
+def test_every_definition_names_population_clock_times_and_exclusions(f):
+    for key, definition in definitions_for(f).items():
+        for label, value in definition.parts:
+            assert value.strip(), f"{key}: {label} is empty"
+        assert "{cohort}" not in definition.text, key
+
+
+def test_the_page_shows_each_definition_in_four_parts_and_the_withheld_utilisation(client, manager):
+    client.force_login(manager)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert page.count("<dt>Counts</dt>") >= 13  # one per key figure
+    assert page.count("<dt>Left out</dt>") == page.count("<dt>Clock</dt>")
+    assert 'id="utilisation-withheld"' not in page
+    policy = always_open_policy()
+    filtered = client.get(reverse("dashboard") + f"?tier={policy.pk}").content.decode()
+    assert 'id="utilisation-withheld"' in filtered and "not shown" in filtered
