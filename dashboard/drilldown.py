@@ -32,9 +32,12 @@ def _arrivals(f: DashboardFilters, condition: Q | None = None) -> Exists:
     return Exists(visits)
 
 
-def _wrong_skill(f: DashboardFilters) -> Exists:
+def _wrong_skill(f: DashboardFilters, *, later: bool = False) -> Exists:
+    visits = Booking.objects.filter(sql.wrong_skill_visits(f, later=later))
+    if later:
+        visits = visits.filter(starts_at__gte=f.ends_at)
     return Exists(
-        Booking.objects.filter(sql.wrong_skill_visits(f), work_order=OuterRef("pk"))
+        visits.filter(work_order=OuterRef("pk"))
         .annotate(visit_day=sql.local_day("starts_at"))
         .filter(sql.lacks_valid_certification())
     )
@@ -60,13 +63,18 @@ def _target(target: SLATarget, state: str) -> Callable[[DashboardFilters], Q]:
 
 def _at_risk_now(target: SLATarget) -> Callable[[DashboardFilters], Q]:
     def condition(f: DashboardFilters) -> Q:
-        open_now = ~Q(status__in=[Status.COMPLETED, Status.CANCELLED])
-        return sql.work_order_scope(f) & open_now & target_conditions(target).at_risk
+        return sql.work_order_scope(f) & kpis.at_risk_now(target)
 
     return condition
 
 
 COMPLETED = Q(status=Status.COMPLETED)
+NEVER_BOOKED = ~Q(Exists(Booking.objects.filter(work_order=OuterRef("pk"))))
+
+
+def _follow_up_decided(f: DashboardFilters) -> Q:
+    return sql.cohort(f) & COMPLETED & sql.follow_up_window_closed(f.now)
+
 
 CONDITIONS: dict[str, Callable[[DashboardFilters], Q]] = {
     "received": sql.cohort,
@@ -91,20 +99,27 @@ CONDITIONS: dict[str, Callable[[DashboardFilters], Q]] = {
     "response_at_risk_now": _at_risk_now(SLATarget.RESPONSE),
     "resolution_at_risk_now": _at_risk_now(SLATarget.RESOLUTION),
     "breached": lambda f: sql.cohort(f) & kpis.breached_condition(),
-    "assigned": lambda f: (
-        sql.cohort(f) & Q(Exists(Booking.objects.filter(work_order=OuterRef("pk"))))
+    "assigned": lambda f: sql.cohort(f) & ~NEVER_BOOKED,
+    "waiting_assignment": lambda f: (
+        sql.cohort(f) & kpis.open_now() & NEVER_BOOKED & Q(responded_at__isnull=True)
     ),
     "arrived": lambda f: sql.cohort(f) & Q(responded_at__isnull=False),
+    "waiting_arrival": lambda f: sql.cohort(f) & kpis.waiting_for_arrival(),
     "completed": lambda f: sql.cohort(f) & COMPLETED,
-    "fixed_first_time": lambda f: sql.cohort(f) & COMPLETED & ~Q(sql.follow_up_exists()),
-    "not_fixed_first_time": lambda f: sql.cohort(f) & COMPLETED & Q(sql.follow_up_exists()),
+    "fixed_first_time": lambda f: _follow_up_decided(f) & ~Q(sql.follow_up_exists()),
+    "not_fixed_first_time": lambda f: _follow_up_decided(f) & Q(sql.follow_up_exists()),
+    "follow_up_window_open": lambda f: (
+        sql.cohort(f) & COMPLETED & ~sql.follow_up_window_closed(f.now)
+    ),
     "repeat_visits": lambda f: sql.cohort(f) & Q(sql.is_repeat_visit()),
     "arrivals": lambda f: Q(_arrivals(f)),
     "on_time": lambda f: Q(_arrivals(f, sql.arrival_on_time())),
     "late_arrival": lambda f: Q(_arrivals(f, Q(arrival_at__gt=F("work_order__window_end")))),
     "early_arrival": lambda f: Q(_arrivals(f, Q(arrival_at__lt=F("work_order__window_start")))),
+    "arrival_on_planned_time": lambda f: Q(_arrivals(f, ~sql.ARRIVAL_RECORDED)),
     "technician_visits": lambda f: Q(_visits(f)),
     "wrong_skill": lambda f: Q(_wrong_skill(f)),
+    "wrong_skill_later": lambda f: Q(_wrong_skill(f, later=True)),
     "overrides": lambda f: sql.work_order_scope(f) & Q(_overridden(f)),
 }
 

@@ -140,10 +140,11 @@ def technicians_table(f: DashboardFilters) -> tuple[list[str], list[list]]:
         "visits",
         "wrench_hours",
         "drive_hours",
-        "shift_hours",
+        "available_hours",
         "utilisation_pct",
         "shift_days",
         "jobs_per_day",
+        "visits_on_booked_time",
     ]
     body = [
         [
@@ -156,38 +157,74 @@ def technicians_table(f: DashboardFilters) -> tuple[list[str], list[list]]:
             _percent(r.utilisation),
             r.shift_days,
             None if r.jobs_per_day is None else round(r.jobs_per_day, 2),
+            r.on_planned_time,
         ]
         for r in kpis.technicians(f)
     ]
     return header, body
 
 
-def summary_table(f: DashboardFilters) -> tuple[list[str], list[list]]:
+def summary_rows(f: DashboardFilters) -> list[list]:
+    """Every headline figure of the page, with its caveat counts, named for a spreadsheet.
+    Empty cells are figures the page shows as "—" (nothing to divide, or withheld)."""
     speed, quality, arrivals = kpis.speed(f), kpis.quality(f), kpis.arrivals(f)
-    activity = kpis.activity(f)
-    body = [
+    activity, wrong_skill = kpis.activity(f), kpis.wrong_skill_visits(f)
+    totals = kpis.technician_totals(kpis.technicians(f), f)
+    total = kpis.sla_total(kpis.sla_by_tier(f))
+    return [
+        ["range_applies_to_date", f.basis_label],
+        ["range_start", f.start],
+        ["range_end", f.end],
+        ["work_orders", total.received],
+        ["response_attainment_pct", _percent(total.response.attainment)],
+        ["resolution_attainment_pct", _percent(total.resolution.attainment)],
+        ["response_at_risk_now", total.response.at_risk_now],
+        ["resolution_at_risk_now", total.resolution.at_risk_now],
         ["time_to_assign_median_minutes", speed.assign.median_minutes],
         ["time_to_assign_p90_minutes", speed.assign.p90_minutes],
+        ["time_to_assign_is_lower_bound", speed.assign.at_least],
         ["assigned", speed.assign.count],
-        ["time_to_arrive_median_minutes", speed.arrive.median_minutes],
-        ["time_to_arrive_p90_minutes", speed.arrive.p90_minutes],
+        ["waiting_for_assignment", speed.assign.waiting],
+        ["longest_wait_for_assignment_minutes", speed.assign.oldest_waiting_minutes],
+        ["time_to_arrive_wall_clock_median_minutes", speed.arrive.median_minutes],
+        ["time_to_arrive_wall_clock_p90_minutes", speed.arrive.p90_minutes],
+        ["time_to_arrive_is_lower_bound", speed.arrive.at_least],
         ["arrived", speed.arrive.count],
+        ["waiting_for_arrival", speed.arrive.waiting],
         ["received", quality.received],
         ["completed", quality.completed],
+        ["completed_follow_up_window_closed", quality.decided],
         ["fixed_first_time", quality.fixed_first_time],
         ["first_time_fix_pct", _percent(quality.first_time_fix_rate)],
+        ["completed_follow_up_window_open", quality.window_open],
+        ["first_time_fix_provisional_pct", _percent(quality.provisional_rate)],
         ["repeat_visits", quality.repeat_visits],
         ["visits_with_window", arrivals.with_window],
-        ["on_time_planned_arrival", arrivals.on_time],
-        ["early_planned_arrival", arrivals.early],
-        ["late_planned_arrival", arrivals.late],
-        ["wrong_skill_visits", kpis.wrong_skill_visit_count(f)],
+        ["on_time_arrival", arrivals.on_time],
+        ["on_time_arrival_pct", _percent(arrivals.on_time_rate)],
+        ["early_arrival", arrivals.early],
+        ["late_arrival", arrivals.late],
+        ["arrivals_judged_on_planned_start", arrivals.on_planned_time],
+        ["visits", totals.jobs],
+        ["wrench_hours", round(totals.wrench_minutes / 60, 2)],
+        ["drive_hours", round(totals.drive_minutes / 60, 2)],
+        ["available_shift_hours", round(totals.shift_minutes / 60, 2)],
+        ["utilisation_pct", _percent(totals.utilisation)],
+        ["jobs_per_technician_day", totals.jobs_per_day],
+        ["visits_on_booked_time", totals.on_planned_time],
+        ["wrong_skill_visits", wrong_skill.in_range],
+        ["wrong_skill_visits_planned_later", wrong_skill.later],
         ["overrides", activity.overrides],
-        ["optimizer_runs_accepted", activity.plans_applied],
+        ["optimizer_runs_accepted", activity.plans.accepted],
+        ["urgent_insertions_accepted", activity.plans.urgent],
+        ["runs_for_impossible_days_left_out", activity.plans.impossible_day],
         ["texts_sent", activity.texts["sent"]],
         ["texts_failed", activity.texts["failed"]],
     ]
-    return ["figure", "value"], body
+
+
+def summary_table(f: DashboardFilters) -> tuple[list[str], list[list]]:
+    return ["figure", "value"], summary_rows(f)
 
 
 TABLES = {

@@ -15,6 +15,16 @@ from workorders.models import Customer, SLAPolicy
 DEFAULT_DAYS = 30
 MAX_DAYS = 400
 
+# Which date of a work order puts it in the range: the moment it was received, the
+# moment its resolution fell due, or the moment it was completed ("what did we close
+# this month?"). Visits (arrivals, utilisation, wrong-skill) always go by the visit's day.
+BASES = {
+    "received": ("created_at", "received"),
+    "due": ("resolution_due_at", "due for resolution"),
+    "closed": ("resolved_at", "completed"),
+}
+DEFAULT_BASIS = "received"
+
 
 @dataclass(frozen=True)
 class DashboardFilters:
@@ -26,6 +36,22 @@ class DashboardFilters:
     team: str = ""
     skill: int | None = None
     technician: int | None = None
+    basis: str = DEFAULT_BASIS
+
+    @property
+    def basis_field(self) -> str:
+        """The WorkOrder field the date range applies to."""
+        return BASES[self.basis][0]
+
+    @property
+    def basis_label(self) -> str:
+        """ "received", "due for resolution" or "completed": how the page names the range."""
+        return BASES[self.basis][1]
+
+    @property
+    def work_filtered(self) -> bool:
+        """A filter on the work itself (tier, customer, skill), not on who did it."""
+        return bool(self.tier or self.customer or self.skill)
 
     @classmethod
     def default(cls, now: datetime | None = None) -> "DashboardFilters":
@@ -57,6 +83,7 @@ class DashboardFilters:
             "team": merged.team,
             "skill": merged.skill,
             "technician": merged.technician,
+            "basis": "" if merged.basis == DEFAULT_BASIS else merged.basis,
         }
         return {key: str(value) for key, value in values.items() if value not in (None, "")}
 
@@ -69,6 +96,12 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class DashboardFilterForm(forms.Form):
+    field_order = ["start", "end", "basis"]
+    basis = forms.ChoiceField(
+        required=False,
+        label="Range by",
+        choices=[(key, f"date {label}") for key, (_, label) in BASES.items()],
+    )
     start = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -134,4 +167,5 @@ class DashboardFilterForm(forms.Form):
             team=data.get("team") or "",
             skill=data["skill"].pk if data.get("skill") else None,
             technician=data["technician"].pk if data.get("technician") else None,
+            basis=data.get("basis") or DEFAULT_BASIS,
         )

@@ -28,10 +28,15 @@ from workorders.status import Status
 
 FOLLOW_UP_DAYS = 30
 
-# The moment a technician arrived at a visit: what the phone recorded, else (visits
-# from before the phone app, or never reported) the planned start.
-ARRIVAL = Coalesce(F("arrived_at"), F("starts_at"))
-ARRIVAL_IS_PLANNED = False
+# The moment a technician arrived at a visit (on a Booking): what the phone recorded
+# on the booking, else the on-site time recorded on the work order (the office typed
+# it, or the phone reported it on an earlier booking), else, stated as a fallback on
+# the page, the planned start.
+ARRIVAL = Coalesce(F("arrived_at"), F("work_order__responded_at"), F("starts_at"))
+ARRIVAL_RECORDED = Q(arrived_at__isnull=False) | Q(work_order__responded_at__isnull=False)
+# Work done at a visit: the phone's arrival → finish where both were recorded, else
+# the booked time; drive: the phone's en route → arrival, else the planned drive.
+WORK_RECORDED = Q(arrived_at__isnull=False, finished_at__isnull=False)
 
 
 class Percentile(Aggregate):
@@ -68,9 +73,10 @@ def shifted(field, delta: timedelta) -> ExpressionWrapper:
     return ExpressionWrapper(field + Value(delta), output_field=DateTimeField())
 
 
-def work_order_scope(f: DashboardFilters) -> Q:
-    """Work orders the filters select, whatever their date (cancelled ones never count)."""
-    q = ~Q(status=Status.CANCELLED)
+def work_order_scope(f: DashboardFilters, *, cancelled: bool = False) -> Q:
+    """Work orders the filters select, whatever their date. Cancelled ones never count
+    in a work figure; `cancelled=True` keeps them (their texts were still sent)."""
+    q = Q() if cancelled else ~Q(status=Status.CANCELLED)
     if f.tier:
         q &= Q(sla_policy_id=f.tier)
     if f.customer:
@@ -82,9 +88,15 @@ def work_order_scope(f: DashboardFilters) -> Q:
     return q
 
 
+def in_range(f: DashboardFilters) -> Q:
+    """The work order's date the range applies to (received, due or closed) lies in it."""
+    return Q(**{f"{f.basis_field}__gte": f.starts_at, f"{f.basis_field}__lt": f.ends_at})
+
+
 def cohort(f: DashboardFilters) -> Q:
-    """The work orders received in the date range: the base of every work-order figure."""
-    return work_order_scope(f) & Q(created_at__gte=f.starts_at, created_at__lt=f.ends_at)
+    """The work orders in the date range (by the chosen date): the base of every
+    work-order figure."""
+    return work_order_scope(f) & in_range(f)
 
 
 def _booked_by(f: DashboardFilters) -> Q:
@@ -96,9 +108,12 @@ def _booked_by(f: DashboardFilters) -> Q:
     return q
 
 
-def visit_scope(f: DashboardFilters) -> Q:
-    """Active bookings (visits) planned to start in the date range, for the filtered work."""
-    q = _booked_by(f) & Q(starts_at__gte=f.starts_at, starts_at__lt=f.ends_at)
+def visit_scope(f: DashboardFilters, *, later: bool = False) -> Q:
+    """Active bookings (visits) planned to start in the date range, for the filtered work;
+    with `later`, those planned from the start of the range on, however far ahead."""
+    q = _booked_by(f) & Q(starts_at__gte=f.starts_at)
+    if not later:
+        q &= Q(starts_at__lt=f.ends_at)
     q &= ~Q(work_order__status=Status.CANCELLED)
     if f.tier:
         q &= Q(work_order__sla_policy_id=f.tier)
@@ -114,8 +129,13 @@ def visit_scope(f: DashboardFilters) -> Q:
 
 
 def arrived_visits(f: DashboardFilters) -> Q:
-    """Visits whose arrival lies in the past and whose job has a customer window."""
-    return visit_scope(f) & Q(starts_at__lte=f.now) & Q(work_order__window_start__isnull=False)
+    """Visits with a customer window whose arrival was recorded, or failing that whose
+    planned start has passed."""
+    return (
+        visit_scope(f)
+        & (ARRIVAL_RECORDED | Q(starts_at__lte=f.now))
+        & Q(work_order__window_start__isnull=False)
+    )
 
 
 def arrival_on_time() -> Q:
@@ -137,8 +157,11 @@ def lacks_valid_certification() -> Exists:
     )
 
 
-def wrong_skill_visits(f: DashboardFilters) -> Q:
-    return visit_scope(f) & Q(work_order__status=Status.COMPLETED)
+def wrong_skill_visits(f: DashboardFilters, *, later: bool = False) -> Q:
+    """Every visit of live work, whatever its status: scheduled, under way or completed
+    (the alarm must ring before the technician arrives, not after the job is done).
+    With `later`, visits planned after the range too."""
+    return visit_scope(f, later=later)
 
 
 def follow_up_exists() -> Exists:
@@ -152,6 +175,12 @@ def follow_up_exists() -> Exists:
             created_at__lte=shifted(OuterRef("resolved_at"), timedelta(days=FOLLOW_UP_DAYS)),
         )
     )
+
+
+def follow_up_window_closed(now) -> Q:
+    """On a completed work order: its FOLLOW_UP_DAYS have passed, so whether it needed a
+    follow-up is known for good."""
+    return Q(resolved_at__lte=now - timedelta(days=FOLLOW_UP_DAYS))
 
 
 def is_repeat_visit() -> Exists:

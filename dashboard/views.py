@@ -1,5 +1,7 @@
 """The managers' SLA dashboard: read-only pages, so every view is a GET."""
 
+from datetime import timedelta
+
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -7,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dashboard import charts, exports, kpis, sql
-from dashboard.definitions import DEFINITIONS
+from dashboard.definitions import definitions_for
 from dashboard.drilldown import UnknownFigure, drilldown_work_orders
 from dashboard.filters import DashboardFilterForm, DashboardFilters
 from technicians.roles import PLANNER_ROLES, role_required
@@ -35,13 +37,14 @@ def _panels(f: DashboardFilters) -> dict:
         "quality": kpis.quality(f),
         "arrivals": kpis.arrivals(f),
         "technician_rows": [(row, f.query(technician=row.technician_id)) for row in technicians],
-        "technician_totals": kpis.technician_totals(technicians),
-        "wrong_skill": kpis.wrong_skill_visit_count(f),
+        "technician_totals": kpis.technician_totals(technicians, f),
+        "wrong_skill": kpis.wrong_skill_visits(f),
         "activity": kpis.activity(f),
         "attainment_chart": charts.attainment_per_day(per_day, f.days),
         "breach_chart": charts.breaches_by_tier(tiers),
         "drive_chart": charts.drive_vs_wrench(technicians),
         "breach_limit": kpis.BREACH_LIST_LIMIT,
+        "follow_up_days": sql.FOLLOW_UP_DAYS,
     }
 
 
@@ -51,7 +54,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form, f = _filters(request)
     with sql.read_panels():
         context = _panels(f)
-    context |= {"form": form, "f": f, "query": f.query(), "defs": DEFINITIONS}
+    # The same span moved back past the follow-up window: first-time fix is final there.
+    settled = timedelta(days=sql.FOLLOW_UP_DAYS + 1)
+    context |= {
+        "form": form,
+        "f": f,
+        "query": f.query(),
+        "defs": definitions_for(f),
+        "settled_query": f.query(start=f.start - settled, end=f.end - settled),
+        "settled_days": settled.days,
+    }
     return render(request, "dashboard/dashboard.html", context)
 
 
@@ -101,7 +113,7 @@ def dashboard_work_orders(request: HttpRequest) -> HttpResponse:
         "form": form,
         "f": f,
         "kpi": kpi,
-        "definition": DEFINITIONS.get(kpi),
+        "definition": definitions_for(f).get(kpi),
         "page": page,
         "query": params.urlencode(),
         "dashboard_query": f.query(),

@@ -51,6 +51,41 @@ class Planned:
     skills: list[tuple[Skill, int]]
     pause: tuple[datetime, datetime, str, int] | None
     override: bool
+    actual: "Actual"
+
+
+@dataclass(frozen=True)
+class Actual:
+    """What really happened at a visit. `recorded` is False for the visits whose
+    technician did not use the phone (the office typed the times into the work order)."""
+
+    en_route_at: datetime
+    arrived_at: datetime
+    finished_at: datetime
+    recorded: bool
+
+
+# Like a real month: most arrivals are within minutes of the plan, some run late
+# (traffic, the job before overran); work takes about as long as estimated, a few
+# jobs much longer. One visit in ten was never reported from the phone.
+ARRIVAL_OFFSETS = [-10, -5, 0, 0, 0, 5, 5, 10, 15, 25, 45, 75]
+WORK_FACTORS = [0.7, 0.85, 0.9, 1.0, 1.0, 1.1, 1.2, 1.4, 1.8]
+PHONE_SHARE = 0.9
+
+
+def _actual_times(facts, received, starts, minutes, travel, free_at) -> Actual:
+    arrived = max(
+        starts + timedelta(minutes=facts.choice(ARRIVAL_OFFSETS)),
+        free_at + timedelta(minutes=travel),  # not before the last job really ended
+        received + timedelta(minutes=travel + 5),  # nor before anyone could set off
+    )
+    finished = arrived + timedelta(minutes=round(minutes * facts.choice(WORK_FACTORS)))
+    return Actual(
+        en_route_at=arrived - timedelta(minutes=travel),
+        arrived_at=arrived,
+        finished_at=finished,
+        recorded=facts.random() < PHONE_SHARE,
+    )
 
 
 def _reference(day: date, index: int) -> str:
@@ -78,7 +113,9 @@ def _qualified_templates(tech: Technician, day: date, skills: dict[str, Skill]) 
     ]
 
 
-def _plan_day(rng, day, techs, sites, skills, policies, recent, visited) -> list[Planned]:
+def _plan_day(rng, facts, day, techs, sites, skills, policies, recent, visited) -> list[Planned]:
+    """The day's completed visits; `rng` draws the plan, `facts` what really happened
+    (a separate stream, so the plan of a day does not depend on how it went)."""
     planned: list[Planned] = []
     index = 0
     for tech in techs:
@@ -89,6 +126,7 @@ def _plan_day(rng, day, techs, sites, skills, policies, recent, visited) -> list
         if not templates:
             continue
         cursor, position = shift.starts_at, (tech.home_latitude, tech.home_longitude)
+        free_at = shift.starts_at  # when the technician really finished the last visit
         for _ in range(rng.randint(*JOBS_PER_SHIFT)):
             repeat = [r for r in recent if r[1] in templates and r[2] < day] if recent else []
             if repeat and rng.random() < REPEAT_SHARE:
@@ -140,10 +178,11 @@ def _plan_day(rng, day, techs, sites, skills, policies, recent, visited) -> list
                 )
                 work_order.sla_paused_minutes = pause[3]
             apply_due_times(work_order)
-            arrived = starts + timedelta(minutes=rng.choice([0, 2, 5, 10]))
-            work_order.responded_at = arrived
-            work_order.resolved_at = ends + timedelta(minutes=rng.choice([0, 5, 15]))
+            actual = _actual_times(facts, received, starts, minutes, travel, free_at)
+            work_order.responded_at = actual.arrived_at
+            work_order.resolved_at = actual.finished_at
             work_order.updated_at = work_order.resolved_at
+            free_at = actual.finished_at
             planned.append(
                 Planned(
                     work_order=work_order,
@@ -154,6 +193,7 @@ def _plan_day(rng, day, techs, sites, skills, policies, recent, visited) -> list
                     skills=[(skills[code], 1) for code in needed],
                     pause=pause,
                     override=rng.random() < OVERRIDE_SHARE,
+                    actual=actual,
                 )
             )
             recent.append((site, template, day))
@@ -242,7 +282,7 @@ def _events(plan: Planned, manager: User) -> list[Event]:
         )
     steps = [
         (plan.starts_at - timedelta(minutes=plan.travel + 15), "scheduled", "dispatched"),
-        (plan.starts_at - timedelta(minutes=plan.travel), "dispatched", "en_route"),
+        (plan.actual.en_route_at, "dispatched", "en_route"),
         (wo.responded_at, "en_route", "on_site"),
         (wo.resolved_at, "on_site", "completed"),
     ]
@@ -282,7 +322,9 @@ def _bookings(planned: list[Planned], manager: User) -> None:
                 ends_at=p.ends_at,
                 travel_minutes=p.travel,
                 booked_at=p.work_order.created_at + (p.starts_at - p.work_order.created_at) * 0.3,
-                finished_at=p.work_order.resolved_at,
+                en_route_at=p.actual.en_route_at if p.actual.recorded else None,
+                arrived_at=p.actual.arrived_at if p.actual.recorded else None,
+                finished_at=p.actual.finished_at if p.actual.recorded else None,
             )
             for p in planned
         ],
@@ -309,11 +351,12 @@ def build_history(*, days: int, today: date, seed: int = 1) -> int:
     recent: list = []
     for day in todo:
         rng_day = random.Random(f"{seed}-{day.isoformat()}")
+        facts = random.Random(f"{seed}-{day.isoformat()}-facts")
         techs = list(
             technicians_for_day(day).filter(user__username__startswith="tech").order_by("pk")
         )
         visited = {(site.pk, template[0]) for site, template, _ in recent}
-        planned += _plan_day(rng_day, day, techs, sites, skills, policies, recent, visited)
+        planned += _plan_day(rng_day, facts, day, techs, sites, skills, policies, recent, visited)
         recent[:] = [r for r in recent if (day - r[2]).days <= 30]
     orders = WorkOrder.objects.bulk_create([p.work_order for p in planned], batch_size=1000)
     for order in orders:

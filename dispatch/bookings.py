@@ -294,6 +294,9 @@ class ImportedBooking:
     ends_at: datetime
     travel_minutes: int
     booked_at: datetime | None = None  # when it was really booked (time to assign)
+    # What the phone recorded (facts), when the imported visit has them.
+    en_route_at: datetime | None = None
+    arrived_at: datetime | None = None
     finished_at: datetime | None = None
 
 
@@ -310,6 +313,9 @@ def bookings_import(*, actor, rows: list[ImportedBooking]) -> list[Booking]:
                 ends_at=row.ends_at,
                 travel_minutes=row.travel_minutes,
                 created_by=_actor_or_none(actor),
+                en_route_at=row.en_route_at,
+                arrived_at=row.arrived_at,
+                finished_at=row.finished_at,
             )
             for row in rows
         ],

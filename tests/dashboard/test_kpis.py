@@ -111,33 +111,50 @@ def test_breaches_are_ordered_by_lateness_with_pause_reasons(company, f):
 
 def test_time_to_assign_and_arrive_median_and_p90(company, f):
     speed = kpis.speed(f)
-    assert speed.assign.count == 3
-    assert speed.assign.median_minutes == pytest.approx(20)
-    assert speed.assign.p90_minutes == pytest.approx(28)  # percentile_cont over 10, 20, 30
-    assert speed.arrive.count == 4
-    assert speed.arrive.median_minutes == pytest.approx(75)
-    assert speed.arrive.p90_minutes == pytest.approx(167)
+    # Booked after 10, 20, 30 min (a, b, f); c is open and unbooked, 50 min old at NOW:
+    # it counts at its age, so the figures are lower bounds. g has nobody booked but
+    # somebody on site: it did not wait for assignment, and its booking time is unknown.
+    assert (speed.assign.count, speed.assign.waiting) == (3, 1)
+    assert speed.assign.median_minutes == pytest.approx(25)  # over 10, 20, 30, 50
+    assert speed.assign.p90_minutes == pytest.approx(44)  # 30 + 0.7 × (50 − 30)
+    assert speed.assign.oldest_waiting_minutes == pytest.approx(50)
+    assert speed.assign.at_least
+    # On site after 30, 90, 60, 200 min (a, b, f, g); c still waiting at 50 min.
+    assert (speed.arrive.count, speed.arrive.waiting) == (4, 1)
+    assert speed.arrive.median_minutes == pytest.approx(60)  # over 30, 50, 60, 90, 200
+    assert speed.arrive.p90_minutes == pytest.approx(156)  # 90 + 0.6 × (200 − 90)
 
 
 def test_first_time_fix_and_repeat_visits(company, f):
     quality = kpis.quality(f)
     assert (quality.received, quality.completed) == (5, 3)
-    assert quality.fixed_first_time == 2  # f needed a follow-up (g, same site and job type)
+    # a, b and f were completed less than 30 days before NOW: none is decided yet.
+    assert (quality.decided, quality.fixed_first_time, quality.first_time_fix_rate) == (
+        0,
+        0,
+        None,
+    )
+    # Provisionally a and b have no follow-up; f already has one (g, same site and type).
+    assert (quality.window_open, quality.fixed_so_far) == (3, 2)
+    assert quality.provisional_rate == pytest.approx(2 / 3)
     assert quality.repeat_visits == 1
 
 
-def test_on_time_arrival_uses_the_planned_start(company, f):
+def test_on_time_arrival_uses_the_recorded_on_site_time(company, f):
     arrivals = kpis.arrivals(f)
-    assert arrivals.planned is False  # recorded arrivals count, planned ones stand in
-    assert (arrivals.with_window, arrivals.on_time, arrivals.early, arrivals.late) == (2, 1, 1, 0)
+    # a: on site 9:30, window 9–10 → on time. b: planned 9:30 (early against its 10–12
+    # window) but on site at 10:30 → on time. Both have a recorded time: no fallback.
+    assert (arrivals.with_window, arrivals.on_time, arrivals.early, arrivals.late) == (2, 2, 0, 0)
+    assert arrivals.on_planned_time == 0
 
 
 def test_technician_utilisation_drive_and_wrench(company, f):
     rows = {row.name: row for row in kpis.technicians(f)}
     ann = rows["Ann"]
     assert (ann.jobs, ann.wrench_minutes, ann.drive_minutes) == (2, 120, 30)
-    assert (ann.shift_days, ann.shift_minutes) == (2, 18 * 60)
-    assert ann.utilisation == pytest.approx(120 / 1080)
+    # Two Monday shifts of 9 h, each capped at the default max_daily_hours (8).
+    assert (ann.shift_days, ann.shift_minutes) == (2, 16 * 60)
+    assert ann.utilisation == pytest.approx(120 / 960)
     assert ann.jobs_per_day == 1
     assert rows["Bob"].shift_minutes == 0 and rows["Bob"].utilisation is None
 
@@ -146,6 +163,7 @@ def test_wrong_skill_visits_and_overrides(company, f):
     assert kpis.wrong_skill_visit_count(f) == 1  # Bob's certification expired on Mar 1
     activity = kpis.activity(f)
     assert activity.overrides == 1 and activity.plans_applied == 0
+    assert activity.plans == kpis.PlanRuns(accepted=0, urgent=0, impossible_day=0)
     assert activity.texts == {"available": True, "sent": 0, "failed": 0}
 
 
@@ -196,17 +214,22 @@ EXPECTED = {
     "resolution_at_risk_now": "",
     "breached": "bg",
     "assigned": "abf",
+    "waiting_assignment": "c",
     "arrived": "abfg",
+    "waiting_arrival": "c",
     "completed": "abf",
-    "fixed_first_time": "ab",
-    "not_fixed_first_time": "f",
+    "fixed_first_time": "",  # no window has closed by NOW
+    "not_fixed_first_time": "",
+    "follow_up_window_open": "abf",
     "repeat_visits": "g",
     "arrivals": "ab",
-    "on_time": "a",
-    "early_arrival": "b",
+    "on_time": "ab",
+    "early_arrival": "",
     "late_arrival": "",
+    "arrival_on_planned_time": "",
     "technician_visits": "abf",
     "wrong_skill": "f",
+    "wrong_skill_later": "",
     "overrides": "b",
 }
 

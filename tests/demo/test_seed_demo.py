@@ -131,3 +131,23 @@ def test_the_phone_demo_login_has_its_day_ahead():
     )
     assert ahead.count() >= 2
     assert all(booking.starts_at > morning for booking in ahead)
+
+
+def test_history_has_actual_times_like_a_real_month():
+    """Most past visits carry what the phone recorded (en route, arrival, finish), and the
+    work orders' on-site and completion times are those same facts."""
+    from django.db.models import F
+
+    call_command("seed_demo", technicians=6, work_orders=10, seed=1, history_days=10)
+    visits = Booking.objects.filter(work_order__billing_reference__startswith="HIST-")
+    recorded = visits.filter(arrived_at__isnull=False, finished_at__isnull=False)
+    assert visits.count() > 20
+    assert recorded.count() >= 0.75 * visits.count()
+    assert recorded.count() < visits.count()  # some technicians never used the phone
+    assert not recorded.exclude(arrived_at=F("work_order__responded_at")).exists()
+    assert not recorded.exclude(finished_at=F("work_order__resolved_at")).exists()
+    assert not recorded.filter(en_route_at__gt=F("arrived_at")).exists()
+    # Arrivals are not all on the plan, and work does not always take the booked time.
+    assert recorded.exclude(arrived_at=F("starts_at")).exists()
+    worked = [(b.finished_at - b.arrived_at) != (b.ends_at - b.starts_at) for b in recorded]
+    assert any(worked)
