@@ -13,7 +13,9 @@ def home(request: HttpRequest) -> HttpResponse:
     roles = user_roles(request.user)
     if Role.DISPATCHER in roles:
         return redirect("board_today")
-    if roles & {Role.OFFICE, Role.MANAGER, Role.ADMIN}:
+    if Role.MANAGER in roles:
+        return redirect("dashboard")  # a manager's first question: how are we doing?
+    if roles & {Role.OFFICE, Role.ADMIN}:
         return redirect("work_order_list")
     if Role.TECHNICIAN in roles:
         return redirect("my_jobs")

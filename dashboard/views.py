@@ -19,7 +19,15 @@ DRILLDOWN_PAGE_SIZE = 50
 
 def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, DashboardFilters]:
     form = DashboardFilterForm(request.GET or None)
-    return form, form.to_filters()
+    f = form.to_filters()
+    # The From and To fields show the range the page shows, defaults included.
+    if not form.is_bound:
+        form = DashboardFilterForm(initial={"start": f.start, "end": f.end, "basis": f.basis})
+    elif form.is_valid() and not (request.GET.get("start") and request.GET.get("end")):
+        data = request.GET.copy()
+        data["start"], data["end"] = f.start.isoformat(), f.end.isoformat()
+        form = DashboardFilterForm(data)
+    return form, f
 
 
 def _panels(f: DashboardFilters) -> dict:

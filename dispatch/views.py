@@ -33,7 +33,7 @@ def work_order_status(request: HttpRequest, pk: int) -> HttpResponse:
     work_order = get_object_or_404(WorkOrder, pk=pk)
     target = request.POST.get("target", "")
     if target not in Status.values:
-        messages.error(request, f"“{target}” is not a work order status.")
+        messages.error(request, "Choose the new status from the list.")
         return redirect("work_order_detail", pk=pk)
     try:
         services.work_order_change_status(

@@ -47,6 +47,7 @@ class RefusalCode(StrEnum):
     BAD_PHOTO = "bad_photo"
     OFF_SHIFT = "off_shift"
     RATE_LIMITED = "rate_limited"
+    NOT_TODAY = "not_today"
 
 
 # HTTP status of each refusal when the phone asks for JSON.
@@ -231,6 +232,27 @@ def _leave_site(booking: Booking, at: datetime) -> None:
         booking_record_actual(booking=booking, field="finished_at", at=at)
 
 
+# Actions that say the technician is at the job: they belong to the day it is booked.
+ON_THE_DAY = frozenset(
+    {PhoneAction.Kind.EN_ROUTE, PhoneAction.Kind.ON_SITE, PhoneAction.Kind.COMPLETE}
+)
+
+
+def _check_day(action: ActionInput, work_order: WorkOrder, booking: Booking, now: datetime) -> None:
+    """A job booked for a later day cannot be started or completed today: the board,
+    the customer's texts and the SLA clock all expect the visit on its own day."""
+    if action.kind not in ON_THE_DAY:
+        return
+    booked_day = timezone.localdate(booking.starts_at)
+    if booked_day > timezone.localdate(now):
+        raise PhoneRefusal(
+            RefusalCode.NOT_TODAY,
+            f"{work_order.number} is booked for {booked_day:%A, %B %-d}, not today. "
+            "Nothing was recorded; call the dispatcher if you are doing it now, so that "
+            "they can move it to today.",
+        )
+
+
 @transaction.atomic
 def phone_action_apply(
     *, actor, technician: Technician, action: ActionInput, now: datetime | None = None
@@ -252,6 +274,7 @@ def phone_action_apply(
             "or unassigned. Nothing was recorded; call the dispatcher if you are on it.",
         )
     _check_photos(action)
+    _check_day(action, work_order, booking, now)
     at = _not_before_known_facts(at, work_order, booking)
     _claim(action, technician, work_order, at)
     number, status = work_order.number, Status(work_order.status)

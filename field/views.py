@@ -63,7 +63,10 @@ def _phone_page(request: HttpRequest, technician: Technician, template: str, con
 def my_jobs(request: HttpRequest) -> HttpResponse:
     technician = own_technician(request)
     today = timezone.localdate()
-    bookings = selectors.technician_day_jobs(technician, today)
+    # Work still to do first, in route order; finished jobs after it.
+    bookings = sorted(
+        selectors.technician_day_jobs(technician, today), key=lambda b: b.work_order.is_closed
+    )
     next_job = next((b for b in bookings if not b.work_order.is_closed), None)
     return _phone_page(
         request,

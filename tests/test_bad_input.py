@@ -49,6 +49,24 @@ def test_customer_is_created_with_normalised_phone(client, office):
     assert customer.sites.get().latitude == 41.94
 
 
+def test_the_spare_site_row_left_alone_adds_nothing(client, office):
+    client.force_login(office)
+    data = customer_post(
+        **{
+            "sites-TOTAL_FORMS": "2",
+            "sites-1-label": "",
+            "sites-1-address": "",
+            "sites-1-latitude": "",
+            "sites-1-longitude": "",
+        }
+    )
+    assert client.post(reverse("customer_create"), data).status_code == 302
+    assert Customer.objects.get().sites.count() == 1
+    page = client.get(reverse("customer_create")).content.decode()
+    assert 'name="sites-0-label" maxlength="100" aria-describedby' in page  # no value
+    assert "Agrees to receive text messages (SMS)" in page and "Sms consent" not in page
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -61,7 +79,7 @@ def test_customer_is_created_with_normalised_phone(client, office):
         ({"sites-0-address": ""}, "This field is required"),
         (
             {"sites-0-address": "", "sites-0-latitude": "", "sites-0-longitude": ""},
-            "Please submit at least 1 form",
+            "Add at least one site: the address where the work is done.",
         ),
     ],
 )
@@ -315,7 +333,7 @@ def test_illegal_status_change_is_refused(client, office):
     response = client.post(
         reverse("work_order_status", args=[work_order.pk]), {"target": "exploded"}, follow=True
     )
-    assert "is not a work order status" in response.content.decode()
+    assert "Choose the new status from the list." in response.content.decode()
     response = client.post(
         reverse("work_order_status", args=[work_order.pk]), {"target": "on_hold"}, follow=True
     )

@@ -13,6 +13,7 @@ from tests.factories import (
     make_work_order,
 )
 from workorders.models import SLAPolicy
+from workorders.status import Status
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +95,47 @@ def test_site_options_partial_lists_only_that_customers_sites(client, office):
         and "2 Other St" not in html
         and str(other.pk) not in html.split("value=")[-1]
     )
+
+
+@pytest.mark.usefixtures("mid_morning")
+def test_work_orders_open_on_open_work_most_urgent_first(client, office, dispatcher):
+    from dispatch.services import work_order_book, work_order_change_status
+
+    always = SLAPolicyFactory(
+        tier="24/7", calendar=SLAPolicy.Calendar.ALWAYS, response_minutes=60, resolution_minutes=600
+    )
+    soon = make_work_order(policy=always, received_at=timezone.now() - timedelta(minutes=50))
+    later = make_work_order(policy=always)
+    done = make_work_order(policy=always, received_at=timezone.now() - timedelta(hours=5))
+    tech = TechnicianFactory()
+    work_order_book(actor=None, work_order=done, technician=tech, starts_at=timezone.now())
+    for status in (Status.DISPATCHED, Status.EN_ROUTE, Status.ON_SITE, Status.COMPLETED):
+        work_order_change_status(actor=dispatcher, work_order=done, target=status)
+    client.force_login(office)
+    page = client.get(reverse("work_order_list")).content.decode()
+    assert done.number not in page  # completed work is not what the office handles next
+    assert page.index(soon.number) < page.index(later.number)  # most urgent first
+    assert '<option value="open" selected>Open work</option>' in page
+    everything = client.get(reverse("work_order_list"), {"status": ""}).content.decode()
+    # Any status: open work still first, then the closed.
+    assert everything.index(later.number) < everything.index(done.number)
+
+
+def test_each_role_lands_on_its_first_screen(client, office, dispatcher, manager):
+    for user, target in (
+        (dispatcher, "board_today"),
+        (manager, "dashboard"),
+        (office, "work_order_list"),
+    ):
+        client.force_login(user)
+        assert client.get(reverse("home"))["Location"] == reverse(target)
+
+
+def test_the_dashboard_fills_its_dates_with_the_range_it_shows(client, manager):
+    client.force_login(manager)
+    today = timezone.localdate()
+    page = client.get(reverse("dashboard")).content.decode()
+    assert f'name="end" value="{today.isoformat()}"' in page
+    assert f'name="start" value="{(today - timedelta(days=29)).isoformat()}"' in page
+    partial = client.get(reverse("dashboard"), {"start": (today - timedelta(days=6)).isoformat()})
+    assert f'name="end" value="{today.isoformat()}"' in partial.content.decode()

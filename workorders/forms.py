@@ -17,6 +17,7 @@ class CustomerForm(forms.ModelForm):
         model = Customer
         fields = ["name", "phone", "email", "sms_consent", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        labels = {"sms_consent": "Agrees to receive text messages (SMS)"}
 
 
 class SiteForm(forms.ModelForm):
@@ -24,6 +25,22 @@ class SiteForm(forms.ModelForm):
         model = Site
         fields = ["label", "address", "latitude", "longitude", "access_notes"]
         widgets = {"access_notes": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"label": "A name for the place, e.g. “Main” or “Warehouse”."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A spare row starts empty, so leaving it alone adds nothing; a new site with
+        # no name is called "Main".
+        self.fields["label"].required = False
+        if self.instance.pk is None:
+            self.fields["label"].initial = ""
+
+    def clean_label(self) -> str:
+        return self.cleaned_data.get("label", "").strip() or "Main"
+
+    def has_changed(self) -> bool:
+        # The label alone (the spare row's default) is not a site.
+        return bool(set(self.changed_data) - {"label"}) or bool(self.instance.pk)
 
     def clean(self):
         data = super().clean()
@@ -32,8 +49,21 @@ class SiteForm(forms.ModelForm):
         return data
 
 
+class SiteBaseFormSet(forms.BaseInlineFormSet):
+    default_error_messages = {
+        "too_few_forms": "Add at least one site: the address where the work is done.",
+    }
+
+
 SiteFormSet = forms.inlineformset_factory(
-    Customer, Site, form=SiteForm, extra=1, can_delete=True, min_num=1, validate_min=True
+    Customer,
+    Site,
+    form=SiteForm,
+    formset=SiteBaseFormSet,
+    extra=1,
+    can_delete=True,
+    min_num=1,
+    validate_min=True,
 )
 
 
@@ -145,9 +175,16 @@ RequiredSkillFormSet = forms.formset_factory(
 )
 
 
+# The list's default: work still to do (not completed or cancelled).
+OPEN_WORK = "open"
+
+
 class WorkOrderFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search")
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
+    status = forms.ChoiceField(
+        required=False,
+        choices=[(OPEN_WORK, "Open work"), ("", "Any status"), *Status.choices],
+    )
     sla = forms.ChoiceField(
         required=False,
         label="SLA",

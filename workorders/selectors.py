@@ -1,11 +1,12 @@
 from datetime import date, datetime, time
 
-from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from workorders.clock import sla_state_filter
 from workorders.models import Customer, Event, SLAAlert, WorkOrder
 from workorders.sla import SLAState
+from workorders.status import CLOSED
 
 
 def customer_list(*, search: str = "") -> QuerySet[Customer]:
@@ -32,10 +33,18 @@ def work_order_list(
     next_due = Case(
         When(responded_at__isnull=True, then=F("response_due_at")), default=F("resolution_due_at")
     )
+    # Open work first, most urgent first; closed work after it, latest first.
+    closed = Case(When(status__in=CLOSED, then=Value(1)), default=Value(0))
+    open_due = Case(When(status__in=CLOSED, then=Value(None)), default=next_due)
     qs = (
         WorkOrder.objects.select_related("customer", "site", "sla_policy")
-        .annotate(next_due_at=next_due)
-        .order_by("next_due_at", "pk")
+        .annotate(next_due_at=next_due, closed=closed)
+        .order_by(
+            "closed",
+            open_due.asc(nulls_last=True),
+            F("resolved_at").desc(nulls_last=True),
+            "pk",
+        )
     )
     if search:
         qs = qs.filter(
@@ -44,7 +53,9 @@ def work_order_list(
             | Q(customer__name__icontains=search)
             | Q(billing_reference__icontains=search)
         )
-    if status:
+    if status == "open":
+        qs = qs.exclude(status__in=CLOSED)
+    elif status:
         qs = qs.filter(status=status)
     if sla:
         annotations, condition = sla_state_filter(SLAState(sla), now)

@@ -10,6 +10,7 @@ from technicians.roles import EDITOR_ROLES, OFFICE_ROLES, role_required
 from workorders import selectors, services
 from workorders.clock import next_due_at, sla_state
 from workorders.forms import (
+    OPEN_WORK,
     CustomerForm,
     PhotoForm,
     RequiredSkillFormSet,
@@ -119,8 +120,12 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(OFFICE_ROLES)
 @require_GET
 def work_order_list(request: HttpRequest) -> HttpResponse:
-    filters = WorkOrderFilterForm(request.GET or None)
-    criteria = filters.cleaned_data if filters.is_valid() else {}
+    # Unless a status is chosen ("Any status" included), the list shows open work, most
+    # urgent first: what the office handles next, not last month's completed jobs.
+    data = request.GET.copy()
+    data.setdefault("status", OPEN_WORK)
+    filters = WorkOrderFilterForm(data)
+    criteria = filters.cleaned_data if filters.is_valid() else {"status": OPEN_WORK}
     queryset = selectors.work_order_list(
         search=criteria.get("q", ""),
         status=criteria.get("status", ""),

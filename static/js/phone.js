@@ -47,6 +47,12 @@
     box.replaceChildren(div);
   }
   const REFUSED_KEY = "fieldops-phone-refused";
+  const DONE_KEY = "fieldops-phone-done";
+  function showDone() {
+    let text = null;
+    try { text = sessionStorage.getItem(DONE_KEY); sessionStorage.removeItem(DONE_KEY); } catch (e) { return; }
+    if (text) flash(text, "success");
+  }
   function refusedMessages() {
     try { return JSON.parse(localStorage.getItem(REFUSED_KEY) || "[]"); } catch (e) { return []; }
   }
@@ -190,6 +196,44 @@
     });
   }
 
+  // After a reload with actions still queued (offline), the page shows the state they
+  // lead to, marked as not sent yet, and never offers an action already queued.
+  const KIND_STATUS = { en_route: "en_route", on_site: "on_site", complete: "completed", hold: "on_hold", cannot_complete: "new" };
+  function entryField(entry, name) {
+    const pair = entry.fields.find(function (p) { return p[0] === name; });
+    return pair ? pair[1] : "";
+  }
+  function entryWorkOrder(entry) {
+    const match = /\/my\/jobs\/(\d+)\/action\/?$/.exec(new URL(entry.url, location.href).pathname);
+    return match ? match[1] : null;
+  }
+  function applyQueued(entries) {
+    const byJob = {};
+    entries.forEach(function (entry) {
+      const id = entryWorkOrder(entry);
+      if (!id) return;
+      const job = byJob[id] || (byJob[id] = { status: null, acknowledged: false });
+      const kind = entryField(entry, "kind");
+      if (kind === "acknowledge") job.acknowledged = true;
+      if (KIND_STATUS[kind]) job.status = KIND_STATUS[kind];
+    });
+    const page = document.getElementById("job");
+    const form = document.querySelector("form.phone-action");
+    const pageJob = form ? entryWorkOrder({ url: form.action }) : null;
+    if (page && pageJob && byJob[pageJob]) {
+      if (byJob[pageJob].acknowledged) page.dataset.acknowledged = "true";
+      showStatus(byJob[pageJob].status || page.dataset.status);
+    }
+    document.querySelectorAll(".job-card[data-work-order]").forEach(function (card) {
+      const job = byJob[card.dataset.workOrder];
+      const label = card.querySelector(".status");
+      if (!job || !label) return;
+      const status = job.status;
+      label.textContent = (status ? (STATUS_LABELS[status] || status) : label.textContent) + " (saved, not sent yet)";
+      card.classList.add("has-queued");
+    });
+  }
+
   function checkPhotos(form) {
     const input = form.querySelector("input[type=file]");
     if (!input || !input.files) return "";
@@ -225,7 +269,12 @@
     const attempt = navigator.onLine ? send(entry) : Promise.reject(new Error("offline"));
     attempt.then(function (answer) {
       if (answer.loggedOut) { form.submit(); return; }  // let the server say what is wrong
-      if (answer.ok) { location.assign(answer.next); return; }
+      if (answer.ok) {
+        // Said on the next page: the technician sees that it was recorded.
+        try { sessionStorage.setItem(DONE_KEY, answer.message); } catch (e) { /* private mode */ }
+        location.assign(answer.next);
+        return;
+      }
       flash(answer.message, "error");
     }, keep).finally(function () { buttons.forEach(function (b) { b.disabled = false; }); });
   });
@@ -282,7 +331,8 @@
   }
 
   showRefused();
+  showDone();
   showNetwork();
-  queued().then(function (entries) { showQueue(entries.length); }).catch(function () {});
+  queued().then(function (entries) { showQueue(entries.length); applyQueued(entries); }).catch(function () {});
   setInterval(replay, 15000);
 })();

@@ -285,3 +285,18 @@ def test_service_refuses_with_a_code():
         )
     assert refusal.value.code == RefusalCode.ILLEGAL_STATUS
     assert "cannot go from Scheduled to On site" in refusal.value.message
+
+
+def test_a_job_booked_for_tomorrow_cannot_be_started_or_completed_today(client):
+    tech = phone_technician()
+    job = booked_job(tech, hours_from_now=24)
+    client.force_login(tech.user)
+    assert act(client, job, "acknowledge").json()["ok"] is True  # reading ahead is fine
+    for kind in ("en_route", "on_site", "complete"):
+        answer = act(client, job, kind, note="Done early")
+        body = answer.json()
+        assert answer.status_code == 409 and body["code"] == RefusalCode.NOT_TODAY
+        assert "not today" in body["message"] and "call the dispatcher" in body["message"]
+    job.refresh_from_db()
+    assert job.status in (Status.SCHEDULED, Status.DISPATCHED)
+    assert not PhoneAction.objects.filter(work_order=job).exclude(kind="acknowledge").exists()

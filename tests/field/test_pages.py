@@ -7,6 +7,7 @@ from django.urls import reverse
 from PIL import Image
 
 from tests.field.helpers import booked_job, phone_technician
+from workorders.status import Status
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +62,16 @@ def test_manifest_and_service_worker(client):
     body = worker.content.decode()
     assert body.startswith('const SHELL = ["/my/",') and "CACHE_VERSION" in body
     assert 'addEventListener("fetch"' in body
+
+
+def test_today_puts_finished_jobs_after_the_open_ones(client):
+    from dispatch.services import work_order_change_status
+
+    tech = phone_technician()
+    done = booked_job(tech, hours_from_now=-2)
+    still = booked_job(tech, hours_from_now=2)
+    for status in (Status.DISPATCHED, Status.EN_ROUTE, Status.ON_SITE, Status.COMPLETED):
+        work_order_change_status(actor=None, work_order=done, target=status)
+    client.force_login(tech.user)
+    page = client.get(reverse("my_jobs")).content.decode()
+    assert page.index(still.number) < page.index(done.number)

@@ -99,3 +99,51 @@ def test_a_day_on_the_phone_with_the_network_dropping(browser, live_server, logi
     assert "position" in me["position"]
     board.wait_for_function("document.querySelectorAll('.tech-marker').length > 0")
     board.context.close()
+
+
+def test_an_offline_reload_shows_what_the_queued_actions_lead_to(browser, live_server, login):
+    from dispatch.models import PhoneAction
+    from workorders.models import Event
+
+    tech = phone_technician(user=UserFactory(username="tina", role=Role.TECHNICIAN))
+    job = booked_job(tech, hours_from_now=0.5)
+    context = browser.new_context(viewport=PHONE, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    login(page, "tina")
+    page.click(".next-job a.job-link")
+    assert page.evaluate("navigator.serviceWorker.ready.then(function () { return true; })")
+    page.reload()  # the job page is now in the service worker's cache
+    expect(page.locator("form[data-kind=acknowledge]")).to_be_visible()
+    back = page.locator(".phone-back a").bounding_box()
+    assert back["width"] >= 44 and back["height"] >= 44  # a thumb can hit it
+    assert page.locator(".topbar").bounding_box()["height"] <= 60  # one row
+
+    context.set_offline(True)
+    page.click("text=Got it")
+    page.click("text=On my way")
+    expect(page.locator("#phone-queue")).to_contain_text("2 action(s) saved on this phone")
+    page.reload()  # offline: the saved page, as it was before either action
+    expect(page.locator(".job-status")).to_have_text("En route (saved, not sent yet)")
+    expect(page.locator("form[data-kind=acknowledge]")).to_be_hidden()
+    expect(page.locator("form[data-kind=en_route]")).to_be_hidden()
+    expect(page.locator("form[data-kind=on_site]")).to_be_visible()
+    page.goto(f"{live_server.url}/my/")  # Today, from the cache too
+    expect(page.locator(f".job-card[data-work-order='{job.pk}'] .status")).to_have_text(
+        "En route (saved, not sent yet)"
+    )
+    job.refresh_from_db()
+    assert job.status == Status.SCHEDULED  # nothing reached the server yet
+
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_for(lambda: Booking.objects.get(work_order=job).en_route_at is not None)
+    job.refresh_from_db()
+    booking = Booking.objects.get(work_order=job)
+    assert job.status == Status.EN_ROUTE and booking.acknowledged_at is not None
+    # Each action applied once: one record per action, one "on my way" status change.
+    actions = PhoneAction.objects.filter(work_order=job)
+    assert sorted(actions.values_list("kind", flat=True)) == ["acknowledge", "en_route"]
+    to_en_route = job.events.filter(kind=Event.Kind.STATUS_CHANGED, summary__endswith="En route")
+    assert to_en_route.count() == 1
+    context.close()
