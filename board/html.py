@@ -21,7 +21,7 @@ class BoardUrls:
 
     def __init__(self, day: date) -> None:
         self.job = reverse("board_job", args=[day, 0]).replace("/0/", "/{}/")
-        self.card = reverse("board_card", args=[day, 0]).replace("/0/", "/{}/")
+
         self.detail = reverse("work_order_detail", args=[0]).replace("/0/", "/{}/")
 
 
@@ -80,17 +80,17 @@ def track_html(views, urls: BoardUrls) -> SafeString:
         if view.actual:
             status += f' · <span class="booking-actual">{escape(view.actual)}</span>'
         job_url = urls.job.format(pk)
-        card_url = urls.card.format(pk)
+        # Lean markup: a board holds thousands of cards. The link opens the job panel
+        # (board.js turns it into an htmx request); the hover/focus details are fetched
+        # by board.js from the board's card URL, so no card carries them.
         parts.append(
-            f'<li class="{classes}" data-work-order="{pk}" style="margin-left:{view.margin_pct}%;width:{view.width_pct}%"'
-            f' hx-get="{card_url}" hx-trigger="mouseenter once, focusin once" hx-target="find .card-detail" hx-swap="innerHTML">'
-            f'<span class="travel" title="{booking.travel_minutes} min travel before"></span>'
-            f'<span class="card-line card-top"><a class="card-number" href="{job_url}" hx-get="{job_url}" hx-target="#board-dialog-body" aria-describedby="card-detail-{pk}">{escape(wo.number)}</a>'
+            f'<li class="{classes}" data-work-order="{pk}" style="margin-left:{view.margin_pct}%;width:{view.width_pct}%">'
+            f'<span class="travel" style="width:{view.travel_pct_of_booking}%"></span>'
+            f'<span class="card-top"><a class="card-number" href="{job_url}">{escape(wo.number)}</a>'
             f' <span class="card-time">{starts}–{ends}</span>{_card_flags(view, wo)}{_replies_badge(view.replies)}</span>'
-            f'<span class="card-line card-summary">{escape(wo.summary)}</span>'
-            f'<span class="card-line card-customer">{escape(wo.customer_name)}{window}</span>'
-            f'<span class="card-line card-status">{status}</span>'
-            f'<span class="card-detail" id="card-detail-{pk}" role="tooltip"></span></li>'
+            f'<span class="card-summary">{escape(wo.summary)}</span>'
+            f'<span class="card-customer">{escape(wo.customer_name)}{window}</span>'
+            f'<span class="card-status">{status}</span></li>'
         )
     return mark_safe("".join(parts))  # every interpolated text is escaped above
 

@@ -91,6 +91,30 @@
   const scaleChoice = document.getElementById("scale-choice");
   if (scaleChoice) scaleChoice.addEventListener("change", function () { setScale(scaleChoice.value, true); });
 
+  // Cards: the number opens the job panel in the dialog (a plain link without
+  // JavaScript); hovering a card or focusing its number shows its details, fetched once.
+  board.addEventListener("click", function (evt) {
+    const link = evt.target.closest(".booking a.card-number");
+    if (!link || typeof htmx === "undefined") return;
+    evt.preventDefault();
+    htmx.ajax("GET", link.getAttribute("href"), { target: "#board-dialog-body" });
+  });
+  function showCardDetails(evt) {
+    const card = evt.target.closest && evt.target.closest(".booking[data-work-order]");
+    if (!card || card.querySelector(".card-detail") || typeof htmx === "undefined") return;
+    const detail = document.createElement("span");
+    detail.className = "card-detail";
+    detail.id = "card-detail-" + card.dataset.workOrder;
+    detail.setAttribute("role", "tooltip");
+    card.appendChild(detail);
+    const number = card.querySelector(".card-number");
+    if (number) number.setAttribute("aria-describedby", detail.id);
+    const url = board.dataset.cardUrl.replace("/0/", "/" + card.dataset.workOrder + "/");
+    htmx.ajax("GET", url, { target: detail, swap: "innerHTML" });
+  }
+  board.addEventListener("mouseover", showCardDetails);
+  board.addEventListener("focusin", showCardDetails);
+
   // A placed job: the dialog closes and the card is pointed out for a moment.
   document.body.addEventListener("board-placed", function (evt) {
     if (dialog.open) dialog.close();

@@ -57,7 +57,7 @@ def test_cards_are_readable_at_real_density(browser, live_server, login, busy_da
     expect(page.locator(".booking")).to_have_count(TECHNICIANS * JOBS)
     # The default scale is one hour per column, and no card's number is cut.
     assert page.locator("#scale-choice").input_value() == "60"
-    assert _clipped(page, ".booking .card-number", ".card-line") == []
+    assert _clipped(page, ".booking .card-number", ".card-top") == []
     # The hour header is complete: its last hour is inside the header.
     assert _clipped(page, ".timeline-head .hours span:last-child", ".hours") == []
 
