@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dispatch.days import FIRST_DAY, LAST_DAY
@@ -70,6 +71,12 @@ class PhoneField(serializers.CharField):
             raise serializers.ValidationError(error.messages) from None
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d\d:\d\d(:\d\d)?$", "example": "08:00:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time of the company's time zone (no offset, unlike RFC 3339's
+    `time`, which the schema's `format: time` would demand)."""
+
+
 # Customers ------------------------------------------------------------------
 
 
@@ -129,9 +136,11 @@ class CustomerSerializer(StrictMixin, serializers.ModelSerializer):
         validators = []
 
     def validate_sites(self, sites):
-        if self.instance is None and not sites:
+        if self.partial:  # an edit: ids and deletes are checked against the customer's sites
+            return sites
+        if not sites:
             raise serializers.ValidationError("A customer needs at least one site.")
-        if self.instance is None and any("id" in s or s.get("delete") for s in sites):
+        if any("id" in s or s.get("delete") for s in sites):
             raise serializers.ValidationError("A new customer's sites have no id and no delete.")
         return sites
 
@@ -154,6 +163,12 @@ class WorkOrderSerializer(StrictMixin, serializers.ModelSerializer):
     estimated_minutes = serializers.IntegerField(min_value=5, max_value=24 * 60)
     required_skills = RequiredSkillSerializer(many=True, required=False)
     sla_paused = serializers.BooleanField(read_only=True)
+    hold_reason = serializers.ChoiceField(
+        choices=WorkOrder.HoldReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why it is on hold; empty otherwise.",
+    )
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
     sla_policy = serializers.PrimaryKeyRelatedField(queryset=SLAPolicy.objects.all())
@@ -259,8 +274,8 @@ class CertificationSerializer(serializers.Serializer):
 
 class ShiftSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(help_text="0 = Monday … 6 = Sunday.")
-    starts_at = serializers.TimeField()
-    ends_at = serializers.TimeField()
+    starts_at = LocalTimeField()
+    ends_at = LocalTimeField()
 
 
 class TechnicianSerializer(serializers.ModelSerializer):
@@ -273,6 +288,9 @@ class TechnicianSerializer(serializers.ModelSerializer):
 
 
 class SLAPolicySerializer(serializers.ModelSerializer):
+    business_day_start = LocalTimeField()
+    business_day_end = LocalTimeField()
+
     class Meta:
         model = SLAPolicy
         fields = [

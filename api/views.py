@@ -50,6 +50,14 @@ from workorders.status import Status
 
 def query(filter_class, request) -> dict:
     criteria = filter_class(data=request.query_params)
+    # An empty value is an error, not "no filter" (DRF's reading of a form's blank field).
+    empty = {
+        name: ["Give a value, or leave the parameter out."]
+        for name in criteria.fields
+        if name in request.query_params and request.query_params[name] == ""
+    }
+    if empty:
+        raise QueryInvalid(empty)
     if not criteria.is_valid():
         raise QueryInvalid(criteria.errors)
     return criteria.validated_data
