@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("field.urls")),
     path("", include("dashboard.urls")),
     path("", include("notifications.urls")),
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

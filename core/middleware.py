@@ -7,6 +7,7 @@ path guarding itself, this middleware (early in `MIDDLEWARE`, before the session
 read) refuses the request when its path, query string, form fields or cookies carry
 one, and names which part did."""
 
+import json
 import re
 from collections.abc import Callable, Iterable
 
@@ -21,6 +22,9 @@ _INVALID_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _INVALID_IN_PATH = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The REST API (api/) answers in JSON problem documents, and reads no forms: its JSON
+# parser refuses the same characters in a body, with the field they were in.
+API_PREFIX = "/api/"
 
 
 def has_invalid_character(text: str) -> bool:
@@ -37,11 +41,26 @@ def _lists(query) -> Iterable[tuple[str, str]]:
     return ((key, value) for key, values in query.lists() for value in values)
 
 
-def _refusal(where: str, *, bad_cookies: list[str] | None = None) -> HttpResponse:
-    # Rendered without the request: no context processor may read the session or the
-    # user, which may be exactly what is broken.
-    body = render_to_string("core/invalid_input.html", {"where": where, "cookies": bad_cookies})
-    response = HttpResponseBadRequest(body)
+def _refusal(
+    where: str, *, bad_cookies: list[str] | None = None, api: bool = False
+) -> HttpResponse:
+    if api:  # RFC 9457, as every other refusal of the API
+        problem = {
+            "type": "urn:fieldops:problem:invalid_character",
+            "title": "Bad Request",
+            "status": 400,
+            "detail": f"{where[0].upper()}{where[1:]} holds a NUL, a control character or a "
+            "lone surrogate.",
+            "code": "invalid_character",
+        }
+        response = HttpResponseBadRequest(
+            json.dumps(problem), content_type="application/problem+json"
+        )
+    else:
+        # Rendered without the request: no context processor may read the session or the
+        # user, which may be exactly what is broken.
+        body = render_to_string("core/invalid_input.html", {"where": where, "cookies": bad_cookies})
+        response = HttpResponseBadRequest(body)
     for name in bad_cookies or ():
         # A broken cookie would refuse every page until it is gone: expire it, so the
         # next request works.
@@ -54,19 +73,20 @@ class InvalidCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        api = request.path_info.startswith(API_PREFIX)
         if _INVALID_IN_PATH.search(request.path_info):
-            return _refusal("the address")
+            return _refusal("the address", api=api)
         if _any_invalid(_lists(request.GET)):
-            return _refusal("the address's query")
+            return _refusal("the address's query", api=api)
         bad_cookies = [
             name
             for name, value in request.COOKIES.items()
             if has_invalid_character(name) or has_invalid_character(value)
         ]
         if bad_cookies:
-            return _refusal("a cookie", bad_cookies=bad_cookies)
+            return _refusal("a cookie", bad_cookies=bad_cookies, api=api)
         # (Uploaded file names need no check: Django drops their unprintable characters.)
-        is_form = request.method == "POST" and request.content_type in _FORM_TYPES
+        is_form = request.method == "POST" and request.content_type in _FORM_TYPES and not api
         if is_form and _any_invalid(_lists(request.POST)):
             return _refusal("the form")
         return self.get_response(request)

@@ -12,7 +12,39 @@ from technicians.validators import validate_e164_phone
 from workorders.status import CLOSED, Status
 
 
-class Customer(models.Model):
+class ExternalReference(models.Model):
+    """Another system's id for a row (a CRM's customer id, an ERP's job number), so an
+    integration can find what it created before. Unique per source; both empty when
+    the row was made here."""
+
+    external_source = models.CharField(
+        max_length=40, blank=True, help_text="The system the reference comes from, e.g. crm."
+    )
+    external_ref = models.CharField(
+        max_length=100, blank=True, help_text="The row's id in that system."
+    )
+
+    class Meta:
+        abstract = True
+
+
+def external_reference_constraints(name: str) -> list:
+    return [
+        models.UniqueConstraint(
+            fields=["external_source", "external_ref"],
+            condition=~Q(external_ref=""),
+            name=f"{name}_external_ref_unique",
+            violation_error_message="Another record already has this external reference.",
+        ),
+        models.CheckConstraint(
+            condition=Q(external_ref="") | ~Q(external_source=""),
+            name=f"{name}_external_ref_has_source",
+            violation_error_message="An external reference needs its source.",
+        ),
+    ]
+
+
+class Customer(ExternalReference):
     name = models.CharField(max_length=200)
     phone = models.CharField(max_length=16, validators=[validate_e164_phone])
     email = models.EmailField(blank=True)
@@ -24,10 +56,12 @@ class Customer(models.Model):
     )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["phone"])]
+        constraints = external_reference_constraints("customer")
 
     def __str__(self) -> str:
         return self.name
@@ -110,7 +144,7 @@ class SLAPolicy(models.Model):
         return self.tier
 
 
-class WorkOrder(models.Model):
+class WorkOrder(ExternalReference):
     class Priority(models.IntegerChoices):
         LOW = 1, "Low"
         NORMAL = 2, "Normal"
@@ -187,8 +221,11 @@ class WorkOrder(models.Model):
                 condition=Q(resolved_at__isnull=True),
                 name="workorder_resolution_running",
             ),
+            # The API's `updated_since`: what changed since an integration last looked.
+            models.Index(fields=["updated_at"], name="workorder_updated_at"),
         ]
         constraints = [
+            *external_reference_constraints("workorder"),
             models.CheckConstraint(
                 condition=Q(window_start__isnull=True, window_end__isnull=True)
                 | Q(

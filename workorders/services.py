@@ -41,6 +41,10 @@ WORK_ORDER_FIELDS = [
     "billing_reference",
     "notes",
 ]
+# Another system's id for the row (the API's integrations); the office forms leave it be.
+EXTERNAL_FIELDS = ["external_source", "external_ref"]
+CUSTOMER_LOGGED = CUSTOMER_FIELDS + EXTERNAL_FIELDS
+WORK_ORDER_LOGGED = WORK_ORDER_FIELDS + EXTERNAL_FIELDS
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def _save_sites(customer: Customer, changes: list[SiteChange]) -> None:
 @transaction.atomic
 def customer_create(*, actor, data: dict, sites: list[SiteChange]) -> Customer:
     customer = Customer()
-    _apply_fields(customer, data, CUSTOMER_FIELDS)
+    _apply_fields(customer, data, CUSTOMER_LOGGED)
     customer.full_clean()
     customer.save()
     _save_sites(customer, sites)
@@ -101,7 +105,7 @@ def customer_create(*, actor, data: dict, sites: list[SiteChange]) -> Customer:
         kind=Event.Kind.CUSTOMER_CHANGED,
         summary=f"Customer {customer.name} created",
         customer=customer,
-        after=snapshot(customer, CUSTOMER_FIELDS),
+        after=snapshot(customer, CUSTOMER_LOGGED),
     )
     return customer
 
@@ -109,12 +113,12 @@ def customer_create(*, actor, data: dict, sites: list[SiteChange]) -> Customer:
 @transaction.atomic
 def customer_update(*, actor, customer: Customer, data: dict, sites: list[SiteChange]) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    before = snapshot(customer, CUSTOMER_FIELDS)
-    _apply_fields(customer, data, CUSTOMER_FIELDS)
+    before = snapshot(customer, CUSTOMER_LOGGED)
+    _apply_fields(customer, data, CUSTOMER_LOGGED)
     customer.full_clean()
     customer.save()
     _save_sites(customer, sites)
-    old, new = changed_fields(before, snapshot(customer, CUSTOMER_FIELDS))
+    old, new = changed_fields(before, snapshot(customer, CUSTOMER_LOGGED))
     if old or new or sites:
         event_record(
             actor=actor,
@@ -161,7 +165,7 @@ def work_order_create(
 ) -> WorkOrder:
     _check_site(data)
     work_order = WorkOrder(status=Status.NEW)
-    _apply_fields(work_order, data, WORK_ORDER_FIELDS)
+    _apply_fields(work_order, data, WORK_ORDER_LOGGED)
     work_order.created_at = work_order.sla_started_at = received_at or timezone.now()
     apply_due_times(work_order)
     work_order.full_clean(exclude=["number"])
@@ -176,7 +180,7 @@ def work_order_create(
         summary=f"{work_order.number} created: {work_order.summary}",
         work_order=work_order,
         customer=work_order.customer,
-        after=snapshot(work_order, WORK_ORDER_FIELDS) | {"required_skills": skills},
+        after=snapshot(work_order, WORK_ORDER_LOGGED) | {"required_skills": skills},
     )
     if photo is not None:
         _store_photo(actor=actor, work_order=work_order, upload=photo, caption="")
@@ -204,14 +208,14 @@ def work_order_update(
     old_skills = sorted(
         f"{r.skill.code}≥{r.min_level}" for r in work_order.required_skills.select_related("skill")
     )
-    before = snapshot(work_order, WORK_ORDER_FIELDS) | {"required_skills": old_skills}
-    _apply_fields(work_order, data, WORK_ORDER_FIELDS)
+    before = snapshot(work_order, WORK_ORDER_LOGGED) | {"required_skills": old_skills}
+    _apply_fields(work_order, data, WORK_ORDER_LOGGED)
     apply_due_times(work_order)
     work_order.full_clean()
     work_order.save()
     skills = _set_required_skills(work_order, required_skills)
     old, new = changed_fields(
-        before, snapshot(work_order, WORK_ORDER_FIELDS) | {"required_skills": skills}
+        before, snapshot(work_order, WORK_ORDER_LOGGED) | {"required_skills": skills}
     )
     if old or new:
         event_record(
