@@ -49,6 +49,7 @@ test: $(STAMP)
 	@$(WITH_SERVICES) && \
 	CHROMIUM="$$(scripts/ensure-chromium.sh)" && export CHROMIUM && \
 	PRISM="$$(scripts/ensure-prism.sh)" && export PRISM && \
+	AXE="$$(scripts/ensure-axe.sh)" && export AXE && \
 	$(PYTHON) manage.py collectstatic --noinput -v0 && \
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 

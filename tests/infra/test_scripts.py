@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
-SCRIPT_NAMES = ["ensure-services.sh", "ensure-chromium.sh", "run-demo.sh"]
+SCRIPT_NAMES = ["ensure-services.sh", "ensure-chromium.sh", "ensure-axe.sh", "run-demo.sh"]
 
 
 @pytest.mark.parametrize("name", SCRIPT_NAMES)
@@ -69,6 +69,34 @@ def test_ensure_services_failure_is_one_sentence_and_fails_eval(tmp_path: Path) 
     assert result.returncode == 1
     assert result.stdout.strip() == "false"  # so `eval "$(...)" && ...` stops
     assert "PostgreSQL not found: install it with" in result.stderr
+
+
+def test_ensure_axe_uses_an_explicit_file_as_is(tmp_path: Path) -> None:
+    fake = tmp_path / "axe.min.js"
+    fake.write_text("/* axe */\n")
+    result = subprocess.run(
+        [str(SCRIPTS / "ensure-axe.sh")],
+        env=_env(tmp_path, AXE=str(fake)),
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{fake}\n"
+
+
+def test_ensure_axe_refuses_a_missing_explicit_file_in_one_sentence(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "axe.min.js"
+    result = subprocess.run(
+        [str(SCRIPTS / "ensure-axe.sh")],
+        env=_env(tmp_path, AXE=str(missing)),
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""  # so `AXE="$(...)" && ...` stops with nothing exported
+    assert result.stderr.count("\n") == 1 and f"AXE is set to {missing}" in result.stderr
 
 
 def _wait_for(predicate, timeout: float = 5.0) -> None:
