@@ -119,9 +119,13 @@ def test_only_large_problems_get_limited_searches() -> None:
 def test_solve_on_a_large_day_uses_vroom_runs_and_stays_feasible() -> None:
     problem = parse_problem(_day(jobs=30))
     options = SearchOptions(vroom_full_up_to=20, exact_up_to=0)
+    # 6 s, not 3: the member is a second process that imports VROOM before it
+    # searches; on a loaded 2-core machine 3 s left it no time to return a route
+    # (seen twice this session with other test runs sharing the cores).
+    budget = 6.0
     started = time.monotonic()
-    solution = solve(problem, 3.0, options=options)
-    assert time.monotonic() - started < 3.0 + 1.0
+    solution = solve(problem, budget, options=options)
+    assert time.monotonic() - started < budget + 1.0
     log = solution.search_log
     runs = log["vroom_runs"]
     assert runs and all(r["order"] % 2 == 0 for r in runs)  # the member has odd orders
