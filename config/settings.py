@@ -283,6 +283,13 @@ NOTIFY_PUBLIC_BASE_URL = env_url(
     "NOTIFY_PUBLIC_BASE_URL", "http://127.0.0.1:8000", {"http", "https"}
 ).rstrip("/")
 NOTIFY_COMPANY_NAME = env_str("NOTIFY_COMPANY_NAME", "FieldOps")
+# The number customers call from the tracking page (a tel: link); empty: no number shown.
+NOTIFY_COMPANY_PHONE = env_str("NOTIFY_COMPANY_PHONE", "")
+if NOTIFY_COMPANY_PHONE and not re.fullmatch(r"\+[1-9]\d{6,14}", NOTIFY_COMPANY_PHONE):
+    raise ImproperlyConfigured(
+        f"NOTIFY_COMPANY_PHONE={NOTIFY_COMPANY_PHONE!r} is not a phone number in E.164 form "
+        "(+ country code and number, digits only, e.g. +13125550100), nor empty."
+    )
 NOTIFY_QUIET_HOURS = env_str("NOTIFY_QUIET_HOURS", "21:00-08:00")
 if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", NOTIFY_QUIET_HOURS):
     raise ImproperlyConfigured(

@@ -141,6 +141,13 @@ def _enqueue_on_commit(message_id: int) -> None:
     pending.append(message_id)
 
 
+def due_at(kind: str, now: datetime | None = None) -> datetime:
+    """When a text of this kind queued now goes out: at once if urgent, else once quiet
+    hours end (what its words say "today" about)."""
+    now = now or timezone.now()
+    return now if kind in URGENT_KINDS else quiet_hours_end(now)
+
+
 def _rate_limited(customer: Customer, now: datetime) -> bool:
     recent = OutboundMessage.objects.filter(
         customer=customer, created_at__gt=now - timedelta(hours=1)
@@ -183,7 +190,7 @@ def message_queue(
         eta_at=eta_at,
         cause=cause[:60],
         created_at=now,
-        next_attempt_at=now if kind in URGENT_KINDS else quiet_hours_end(now),
+        next_attempt_at=due_at(kind, now),
     )
     if _rate_limited(customer, now):
         row.status = Out.SKIPPED

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from notifications import texts
 from notifications.models import InboundMessage, Kind, OutboundMessage, TrackingLink, Visit
 from technicians.models import Technician
 from workorders.models import Customer, WorkOrder
@@ -149,33 +150,36 @@ def recent_replies(limit: int = 20) -> QuerySet[InboundMessage]:
 
 
 @dataclass(frozen=True)
+class Done:
+    """The short summary after the visit: when, by whom, what (the work order's
+    summary; never the technician's resolution note, written for the office)."""
+
+    at: str  # "today at 3:40 PM"
+    by: str  # the technician's first name
+    what: str
+
+
+@dataclass(frozen=True)
 class Tracking:
-    """Exactly what the public tracking page may show: no other customer data."""
+    """Exactly what the public tracking page may show: the visit's reference and
+    address (the customer's own), no other customer data."""
 
     token: str
+    number: str
+    address: str
     technician_name: str
     has_photo: bool
     status: str
     status_label: str
-    eta_start: datetime | None
-    eta_end: datetime | None
+    eta: str  # texts.eta_words, the same words as the texts; "" when no longer expected
     position: tuple[float, float] | None
     position_at: datetime | None
     technician_id: int | None
+    done: Done | None
 
 
 def _snap(value: float) -> float:
     return round(round(value / POSITION_GRID) * POSITION_GRID, 4)
-
-
-def _eta_window(visit: Visit | None) -> tuple[datetime | None, datetime | None]:
-    if visit is None or visit.starts_at is None:
-        return None, None
-    if visit.eta_start is not None:
-        return visit.eta_start, visit.eta_end or visit.eta_start + timedelta(minutes=30)
-    local = timezone.localtime(visit.starts_at)
-    start = local.replace(minute=local.minute - local.minute % 5, second=0, microsecond=0)
-    return start - timedelta(minutes=15), start + timedelta(minutes=15)
 
 
 def tracking_link_valid(token: str, now: datetime | None = None) -> TrackingLink | None:
@@ -186,8 +190,18 @@ def tracking_link_valid(token: str, now: datetime | None = None) -> TrackingLink
     return (
         TrackingLink.objects.filter(token=token)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .select_related("work_order")
+        .select_related("work_order__site")
         .first()
+    )
+
+
+def _done(work_order: WorkOrder, technician: Technician | None, now: datetime) -> Done | None:
+    if work_order.status != Status.COMPLETED or work_order.resolved_at is None:
+        return None
+    return Done(
+        at=texts.moment_words(work_order.resolved_at, now=now),
+        by=texts.first_name(technician.display_name) if technician else "",
+        what=work_order.summary,
     )
 
 
@@ -212,20 +226,25 @@ def tracking_for_token(token: str, now: datetime | None = None) -> Tracking | No
     ):
         position = (_snap(technician.last_latitude), _snap(technician.last_longitude))
         position_at = technician.last_position_at
-    eta_start, eta_end = _eta_window(visit)
-    if status in (Status.ON_SITE, Status.COMPLETED, Status.CANCELLED):
-        eta_start = eta_end = None
+    arrival = texts.visit_arrival(visit)
+    expected = arrival is not None and status not in (
+        Status.ON_SITE,
+        Status.COMPLETED,
+        Status.CANCELLED,
+    )
     return Tracking(
         token=link.token,
-        technician_name=(technician.display_name.split(" ")[0] if technician else ""),
+        number=work_order.number or "",
+        address=work_order.site.address,
+        technician_name=(texts.first_name(technician.display_name) if technician else ""),
         has_photo=bool(technician and technician.photo_thumbnail),
         status=status.value,
         status_label=_STATUS_LABELS.get(status, status.label),
-        eta_start=eta_start,
-        eta_end=eta_end,
+        eta=texts.eta_words(arrival, now=now) if expected else "",
         position=position,
         position_at=position_at,
         technician_id=technician.pk if technician else None,
+        done=_done(work_order, technician, now),
     )
 
 

@@ -128,7 +128,9 @@ def _rewrite(
     if body is None:
         return outbox.message_supersede(message, f"{kind} texts are switched off")
     link = TrackingLink.objects.filter(work_order=work_order).first()
-    values = texts.placeholder_values(work_order, technician=technician, eta=eta, link=link)
+    # A waiting text goes out when it was due (quiet hours) or now, whichever is later.
+    at = max(message.next_attempt_at or timezone.now(), timezone.now())
+    values = texts.placeholder_values(work_order, technician=technician, eta=eta, link=link, at=at)
     return bool(
         OutboundMessage.objects.filter(pk=message.pk, status=Out.QUEUED).update(
             kind=kind, body=texts.render(body, values) or kind, eta_at=eta, cause=cause[:60]
@@ -214,7 +216,9 @@ def visit_planned(
         kind=needed,
         work_order=work_order,
         customer=work_order.customer,
-        values=texts.placeholder_values(work_order, technician=technician, eta=starts_at),
+        values=texts.placeholder_values(
+            work_order, technician=technician, eta=starts_at, at=outbox.due_at(needed)
+        ),
         dedupe_key=f"{needed}:{work_order.pk}:after:{after}",
         eta_at=starts_at,
         cause=cause,
@@ -324,7 +328,7 @@ def work_order_status_changed(
     if new_status in (Status.DISPATCHED, Status.EN_ROUTE):
         link = _tracking_link(work_order)
         technician = technician or (visit.technician if visit else None)
-        eta = eta_start or (visit.starts_at if visit else None)
+        eta = eta_start or texts.visit_arrival(visit)
         kind = Kind.DISPATCHED if new_status == Status.DISPATCHED else Kind.ON_MY_WAY
         # "On my way" makes a dispatched text still waiting (e.g. set off right away, or
         # held by quiet hours) pointless: the customer gets one text, the latest.
@@ -342,7 +346,9 @@ def work_order_status_changed(
             kind=kind,
             work_order=work_order,
             customer=customer,
-            values=texts.placeholder_values(work_order, technician=technician, eta=eta, link=link),
+            values=texts.placeholder_values(
+                work_order, technician=technician, eta=eta, link=link, at=outbox.due_at(kind)
+            ),
             # Once per visit: a later visit (after a hold, a re-booking) is told again.
             dedupe_key=f"{kind}:{work_order.pk}:after:{told.pk if told else 0}",
             eta_at=eta,
@@ -396,7 +402,10 @@ def reminders_queue(*, now: datetime | None = None) -> int:
                 work_order=visit.work_order,
                 customer=visit.work_order.customer,
                 values=texts.placeholder_values(
-                    visit.work_order, technician=visit.technician, eta=visit.starts_at
+                    visit.work_order,
+                    technician=visit.technician,
+                    eta=visit.starts_at,
+                    at=outbox.due_at(Kind.REMINDER, now),
                 ),
                 dedupe_key=f"reminder:{visit.work_order_id}:{tomorrow.isoformat()}",
                 eta_at=visit.starts_at,

@@ -1,6 +1,7 @@
 """Text templates: a fixed list of placeholders, the template in force for a kind,
 the placeholder values for a work order (arrival window, tracking link), rendering,
-SMS segment counting.
+SMS segment counting; and the words for a visit's expected arrival (`eta_words`),
+shared by the `{eta}` placeholder and the tracking page so both say the same.
 
 Templates are plain text with `{placeholder}`; anything else in braces is refused
 when office staff save a template, so a typo can never reach a customer.
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import dateformat, timezone
 
-from notifications.models import Kind, MessageTemplate, TrackingLink
+from notifications.models import Kind, MessageTemplate, TrackingLink, Visit
 from technicians.models import Technician
 from workorders.models import WorkOrder
 
@@ -26,7 +27,10 @@ PLACEHOLDERS: dict[str, str] = {
     "technician": "Technician's first name (first 20 characters)",
     "date": "Visit date, e.g. Tue Mar 3",
     "window": "Arrival window, e.g. 10:00 AM-12:00 PM",
-    "eta": "Expected arrival, e.g. 10:35 AM",
+    "eta": (
+        "Expected arrival, a 30-minute window with its day unless it is today, "
+        "e.g. 10:20-10:50 AM or tomorrow, 10:20-10:50 AM"
+    ),
     "link": "Tracking page link",
     "number": "Work order number",
     "summary": "Work order summary (first 60 characters)",
@@ -39,11 +43,10 @@ DEFAULTS: dict[str, str] = {
     ),
     Kind.REMINDER: "{company}: reminder, we see you tomorrow, {date}, arriving {window}.",
     Kind.DISPATCHED: (
-        "{company}: {technician} is your technician today, expected around {eta}. "
-        "Follow the visit: {link}"
+        "{company}: {technician} is your technician, expected {eta}. Follow the visit: {link}"
     ),
-    Kind.ON_MY_WAY: "{company}: {technician} is on the way, arriving around {eta}. Track: {link}",
-    Kind.DELAY: "{company}: your visit has moved. We now expect to arrive around {eta} ({window}).",
+    Kind.ON_MY_WAY: "{company}: {technician} is on the way, arriving {eta}. Track: {link}",
+    Kind.DELAY: "{company}: your visit has moved. We now expect to arrive {eta}.",
     Kind.RESCHEDULED: "{company}: your visit {number} is now on {date}, arriving {window}.",
     Kind.COMPLETED: "{company}: {number} is done ({summary}). Thank you!",
     Kind.CANCELLED: "{company}: your visit {number} is cancelled. Call us to book again.",
@@ -66,7 +69,7 @@ PLACEHOLDER_MAX_CHARS: dict[str, int] = {
     "number": 20,  # WorkOrder.number's max_length
     "date": 10,  # "Wed Sep 30"
     "window": 17,  # "10:00 AM-12:00 PM"
-    "eta": 8,  # "10:35 AM"
+    "eta": 29,  # "Wed Sep 30, 11:55 AM-12:25 PM" (eta_words)
 }
 _FREE_TEXT = ("customer", "technician", "summary")
 TRACKING_TOKEN_MAX_CHARS = 64  # TrackingLink.token's max_length
@@ -128,7 +131,7 @@ def sample_values() -> dict[str, str]:
         "technician": "Alex",
         "date": "Tue Mar 3",
         "window": "10:00 AM-12:00 PM",
-        "eta": "10:35 AM",
+        "eta": "10:20-10:50 AM",
         "link": f"{base}/t/{'x' * 32}/",
         "number": "WO-000123",
         "summary": "Replace the water heater valve",
@@ -150,6 +153,52 @@ def window_text(start: datetime, end: datetime) -> str:
     return f"{local_time(start)}-{local_time(end)}"
 
 
+# --------------------------------------------------------------------------- expected arrival
+
+# The customer is promised a half-hour around the expected arrival, not a minute: the
+# text and the tracking page both say it in these words (a hyphen, not an en dash: an
+# en dash is outside GSM-7 and would make the whole text UCS-2, half the length).
+ETA_HALF_WINDOW = timedelta(minutes=15)
+
+
+def visit_arrival(visit: Visit | None) -> datetime | None:
+    """A visit's expected arrival: the technician's ETA once en route, else the plan."""
+    if visit is None:
+        return None
+    return visit.eta_start or visit.starts_at
+
+
+def eta_window(arrival: datetime) -> tuple[datetime, datetime]:
+    """The half-hour window around an arrival, its middle floored to 5 minutes."""
+    local = timezone.localtime(arrival)
+    middle = local.replace(minute=local.minute - local.minute % 5, second=0, microsecond=0)
+    return middle - ETA_HALF_WINDOW, middle + ETA_HALF_WINDOW
+
+
+def eta_words(arrival: datetime, *, now: datetime | None = None) -> str:
+    """ "9:55-10:25 AM" today, "tomorrow, 9:55-10:25 AM", "Thu Dec 3, 9:55-10:25 AM":
+    the day is said whenever the window does not start on the day of `now` (for a
+    text: when it goes out; for the page: when it is seen)."""
+    start, end = eta_window(arrival)
+    first, last = local_time(start), local_time(end)
+    if first[-2:] == last[-2:]:  # same half of the day: "9:55-10:25 AM"
+        first = first[:-3]
+    span = f"{first}-{last}"
+    today = timezone.localtime(now or timezone.now()).date()
+    if start.date() == today:
+        return span
+    if start.date() == today + timedelta(days=1):
+        return f"tomorrow, {span}"
+    return f"{local_date(start)}, {span}"
+
+
+def phone_words(e164: str) -> str:
+    """A North American number as people write it, "(312) 555-0100"; others as given."""
+    if re.fullmatch(r"\+1\d{10}", e164):
+        return f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}"
+    return e164
+
+
 def first_name(name: str) -> str:
     return (name or "").strip().split(" ")[0] or "Your technician"
 
@@ -164,6 +213,14 @@ def clip(text: str, name: str) -> str:
             break
         kept.append(char)
     return "".join(kept)
+
+
+def moment_words(at: datetime, *, now: datetime | None = None) -> str:
+    """ "today at 3:40 PM", "yesterday at 3:40 PM", "Thu Dec 3 at 3:40 PM"."""
+    day = timezone.localtime(at).date()
+    today = timezone.localtime(now or timezone.now()).date()
+    named = {today: "today", today - timedelta(days=1): "yesterday"}
+    return f"{named.get(day) or local_date(at)} at {local_time(at)}"
 
 
 # --------------------------------------------------------------------------- a work order's values
@@ -196,7 +253,10 @@ def placeholder_values(
     technician: Technician | None = None,
     eta: datetime | None = None,
     link: TrackingLink | None = None,
+    at: datetime | None = None,
 ) -> dict[str, str]:
+    """The values for a text about `work_order`; `at` is when the text goes out (the
+    ETA names its day unless that is the day of `at`; default now)."""
     values = {
         "company": settings.NOTIFY_COMPANY_NAME,
         "customer": clip(first_name(work_order.customer.name), "customer"),
@@ -213,7 +273,7 @@ def placeholder_values(
         start, end = arrival_window(work_order, eta)
         values |= {
             "date": local_date(eta),
-            "eta": local_time(eta),
+            "eta": eta_words(eta, now=at),
             "window": window_text(start, end),
         }
     else:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from notifications import views
 
@@ -27,4 +27,7 @@ urlpatterns = [
     path("t/<str:token>/", views.tracking_page, name="tracking_page"),
     path("t/<str:token>/status.json", views.tracking_status, name="tracking_status"),
     path("t/<str:token>/photo", views.tracking_photo, name="tracking_photo"),
+    # A link mangled on its way (cut, pasted with more behind it): the same page as a
+    # bad token. "/t/<token>" without its slash still gets APPEND_SLASH's redirect.
+    re_path(r"^t/[^/]+/.+$", views.tracking_link_gone, name="tracking_link_gone"),
 ]

@@ -118,6 +118,22 @@ def _not_found() -> HttpResponse:
     return HttpResponseNotFound("Not found.", content_type="text/plain")
 
 
+def _business() -> dict:
+    """How a customer reaches the business: its name and, when set, its phone."""
+    phone = settings.NOTIFY_COMPANY_PHONE
+    return {
+        "company": settings.NOTIFY_COMPANY_NAME,
+        "phone": phone,
+        "phone_words": texts.phone_words(phone),
+    }
+
+
+def _link_gone(request: HttpRequest) -> HttpResponse:
+    # One page for unknown, malformed and expired tokens, built from settings only, so
+    # its bytes never tell whether a token ever existed.
+    return _private(render(request, "notifications/tracking_gone.html", _business(), status=404))
+
+
 def _tile_origin() -> str:
     parts = urlsplit(settings.MAP_TILE_URL or "")
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -143,11 +159,7 @@ def _tracking_json(info: selectors.Tracking) -> dict:
         "status": info.status,
         "status_label": info.status_label,
         "technician": info.technician_name,
-        "eta": (
-            texts.window_text(info.eta_start, info.eta_end)
-            if info.eta_start and info.eta_end
-            else ""
-        ),
+        "eta": info.eta,
         "position": ({"lat": info.position[0], "lng": info.position[1]} if info.position else None),
         "updated": texts.local_time(timezone.now()),
     }
@@ -158,7 +170,7 @@ def _tracking_json(info: selectors.Tracking) -> dict:
 def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
     info = selectors.tracking_for_token(token)
     if info is None:
-        return _not_found()
+        return _link_gone(request)
     data = _tracking_json(info)
     return _private(
         render(
@@ -167,12 +179,18 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
             {
                 "info": info,
                 "data": data,
-                "company": settings.NOTIFY_COMPANY_NAME,
                 "tile_url": settings.MAP_TILE_URL,
                 "poll_seconds": 20,
-            },
+            }
+            | _business(),
         )
     )
+
+
+@public("says only that a tracking link is not valid; the same for every path")
+@require_GET
+def tracking_link_gone(request: HttpRequest) -> HttpResponse:
+    return _link_gone(request)
 
 
 @public("customer tracking data: unguessable token, expires")

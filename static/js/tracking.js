@@ -38,6 +38,12 @@
   }
 
   function apply(data) {
+    // Just completed: the summary (when, by whom, what) is drawn by the server.
+    if (data.status === "completed" && !document.getElementById("done")) {
+      stopped = true;
+      window.location.reload();
+      return;
+    }
     setText("status", data.status_label);
     document.getElementById("status").dataset.status = data.status;
     setText("tech-name", data.technician || "Being assigned");
@@ -51,7 +57,8 @@
     if (stopped) return;
     fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "omit" })
       .then(function (response) {
-        if (response.status === 404) { stopped = true; setText("status", "This link has expired."); return null; }
+        // Expired meanwhile: show the page that says so and how to reach the business.
+        if (response.status === 404) { stopped = true; window.location.reload(); return null; }
         return response.ok ? response.json() : null;
       })
       .then(function (data) { if (data) apply(data); })

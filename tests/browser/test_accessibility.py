@@ -220,6 +220,7 @@ class Page:
     device: dict
     url: object  # Day -> path
     prepare: object = nothing_more  # page -> None: what the user does before reading
+    status: int = 200  # the page a bad tracking link gets is a 404
 
 
 PAGES = [
@@ -244,6 +245,7 @@ PAGES = [
     Page("phone today", "tina", PHONE, lambda day: "/my/"),
     Page("phone job", "tina", PHONE, lambda day: f"/my/jobs/{day.on_site.pk}/"),
     Page("tracking page", None, PHONE, lambda day: f"/t/{day.tracking_token}/"),
+    Page("expired tracking link", None, PHONE, lambda day: f"/t/{'x' * 43}/", status=404),
     Page(
         "SMS sandbox",
         "olive",
@@ -278,7 +280,8 @@ def test_no_wcag_violations(audited, browser, live_server, login, axe_path, mid_
             login(page, audited.user)
         path = audited.url(day)
         response = page.goto(live_server.url + path)
-        assert response.ok and page.url == live_server.url + path, page.url  # not the login
+        assert response.status == audited.status, page.url
+        assert page.url == live_server.url + path, page.url  # not the login
         if path.startswith("/board/"):
             page.wait_for_function("document.querySelector('[data-sortable-ready]') !== null")
         audited.prepare(page)

@@ -59,7 +59,9 @@ def test_drag_then_en_route_texts_the_customer_a_tracking_link(
     text = board.locator("#thread .bubble.out", has_text="is on the way")
     expect(text).to_be_visible(timeout=20_000)
     body = text.inner_text()
-    assert "Alex" in body and re.search(r"arriving around \d{1,2}:\d{2}", body), body
+    # The ETA in words (issue 21): a half-hour window, the day only when not today.
+    eta = re.search(r"arriving ((?:\d{1,2}:\d{2}(?: [AP]M)?)-\d{1,2}:\d{2} [AP]M)\.", body)
+    assert "Alex" in body and eta, body
     link = re.search(r"https?://\S+/t/[\w-]+/", body).group(0)
     sent = OutboundMessage.objects.filter(work_order=work_order, kind="on_my_way")
     assert sent.count() == 1 and sent.get().status in ("sent", "delivered")
@@ -68,5 +70,6 @@ def test_drag_then_en_route_texts_the_customer_a_tracking_link(
     tracking.goto(live_server.url + link[link.index("/t/") :])
     expect(tracking.locator("body")).to_contain_text("Alex")
     expect(tracking.locator("body")).to_contain_text("On the way")
+    expect(tracking.locator("#eta")).to_have_text(eta.group(1))  # the same words as the text
     phone.close()
     office.close()

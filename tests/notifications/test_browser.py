@@ -66,7 +66,9 @@ def test_tracking_page_on_a_phone_updates_itself(phone, live_server):
     assert phone.locator("#status").inner_text() == "Technician assigned"
     assert phone.locator("#eta").inner_text() != ""
     assert phone.locator("#map-card").is_hidden()
-    assert "Jordan" not in phone.content() and job.number not in phone.content()
+    assert "Jordan" not in phone.content() and job.customer.phone not in phone.content()
+    assert phone.locator("#visit-number").inner_text() == job.number  # the customer's own
+    assert phone.locator("#visit-address").inner_text() == job.site.address
     width = phone.evaluate("document.scrollingElement.scrollWidth")
     assert width <= 390, f"horizontal scroll on a phone: {width}px"
 
@@ -94,7 +96,7 @@ def test_sandbox_shows_texts_like_a_phone_and_takes_a_reply(page, live_server, l
     page.goto(f"{live_server.url}/messages/sandbox/")
     bubbles = page.locator("#thread .bubble.out")
     assert bubbles.count() == 1  # the booked text was replaced by the dispatched one unsent
-    assert "is your technician today" in bubbles.last.inner_text()
+    assert "is your technician, expected" in bubbles.last.inner_text()
     page.fill("input[name=body]", "STOP")
     page.click(".phone-reply button")
     page.wait_for_selector("#thread .bubble.in")

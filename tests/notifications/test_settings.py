@@ -25,6 +25,11 @@ from tests.test_settings import run_manage
         ),
         ({"NOTIFY_REMINDER_HOUR": "24"}, "NOTIFY_REMINDER_HOUR must be an hour of the day"),
         ({"NOTIFY_PUBLIC_BASE_URL": "dispatch.example.com"}, "NOTIFY_PUBLIC_BASE_URL="),
+        (
+            {"NOTIFY_COMPANY_PHONE": "(312) 555-0100"},
+            "NOTIFY_COMPANY_PHONE='(312) 555-0100' is not",
+        ),
+        ({"NOTIFY_COMPANY_PHONE": "+0123456789"}, "NOTIFY_COMPANY_PHONE='+0123456789' is not"),
     ],
 )
 def test_bad_text_settings_stop_start_up(env, message):

@@ -169,14 +169,11 @@ def test_tracking_page_shows_only_what_it_may(client, tracked):
     assert response.status_code == 200
     page = response.content.decode()
     assert "Alex" in page and "Moreno" not in page
-    assert "Acme Air" in page and "12:45 PM-1:15 PM" in page
-    for secret in (
-        job.customer.name,
-        job.customer.phone,
-        job.site.address,
-        job.number,
-        job.summary,
-    ):
+    assert "Acme Air" in page and "12:45-1:15 PM" in page
+    # The visit's own reference and address help the customer; nothing else of theirs,
+    # and what was done only once it is done.
+    assert job.number in page and job.site.address in page
+    for secret in (job.customer.name, job.customer.phone, job.summary):
         assert secret not in page
     assert "<script>" not in page and "onclick" not in page  # no inline script
     assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "no-referrer"
@@ -218,13 +215,20 @@ def test_tracking_photo_needs_a_valid_token(client, tracked, settings):
         lambda link: "../" + link.token,
     ],
 )
-def test_guessed_tokens_get_a_bare_404(client, tracked, token):
+def test_guessed_tokens_get_the_one_404_page(client, tracked, token):
+    """The page is the same for every bad token (it says nothing about the token); the
+    data and photo URLs answer a bare 404."""
     _, _, link = tracked
     guess = token(link)
-    for suffix in ("", "status.json", "photo"):
+    unknown = client.get(f"/t/{secrets.token_urlsafe(32)}/")
+    page = client.get(f"/t/{guess}/")
+    assert page.status_code == unknown.status_code == 404
+    assert page.content == unknown.content and b"has expired or is not complete" in page.content
+    for suffix in ("status.json", "photo"):
         response = client.get(f"/t/{guess}/{suffix}")
         assert response.status_code == 404
-        assert response.content in (b"Not found.", b"") or b"Acme" not in response.content
+        # bare, or (a path that is no token at all, "../<token>/photo") the one page
+        assert response.content in (b"Not found.", b"", unknown.content)
 
 
 def test_tracking_expires_24_hours_after_completion(client, tracked):
@@ -235,7 +239,8 @@ def test_tracking_expires_24_hours_after_completion(client, tracked):
     assert client.get(f"/t/{link.token}/").status_code == 200
     with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1)):
         response = client.get(f"/t/{link.token}/")
-        assert response.status_code == 404 and response.content == b"Not found."
+        unknown = client.get(f"/t/{secrets.token_urlsafe(32)}/")
+        assert response.status_code == 404 and response.content == unknown.content
 
 
 def test_cancelled_visit_link_is_dead_at_once(client, tracked):
@@ -282,6 +287,7 @@ def test_every_notifications_view_declares_roles_or_why_it_is_public():
         "tracking_page",
         "tracking_status",
         "tracking_photo",
+        "tracking_link_gone",
     }
     for pattern in urlpatterns:
         assert hasattr(pattern.callback, "allowed_roles") or pattern.name in public, pattern.name
