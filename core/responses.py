@@ -6,6 +6,7 @@ has two answers: the fragment that shows the message, or the message on the next
 One helper gives both, so no view writes the `if request.htmx` fork for a refusal."""
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
@@ -33,9 +34,12 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     """The `next` parameter (POST, then GET) when it is a URL of this site, else `fallback`.
 
     Same host only, and https only when the request came over https: a `next` can never
-    send the user to another site or down to plain http."""
+    send the user to another site or down to plain http. Only a path (from "/") or an
+    absolute URL is taken: `redirect()` reads anything else as the name of a URL
+    pattern, and a `next=123` ended in NoReverseMatch, a 500 (issue 25, the fuzz test)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    is_url = target.startswith("/") or urlsplit(target).scheme in ("http", "https")
+    if is_url and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

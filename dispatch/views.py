@@ -55,8 +55,12 @@ def work_order_status(request: HttpRequest, pk: int) -> HttpResponse:
 def media_file(request: HttpRequest, path: str) -> HttpResponse:
     """Uploaded files are private: office roles see all, a technician their own jobs'."""
     root = Path(settings.MEDIA_ROOT).resolve()
-    target = (root / path).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
+    try:
+        target = (root / path).resolve()
+        found = target.is_relative_to(root) and target.is_file()
+    except OSError:  # a name longer than the file system allows, say: no such file
+        found = False
+    if not found:
         raise Http404("No such file.")
     if not has_role(request.user, OFFICE_ROLES):
         if not has_role(request.user, {Role.TECHNICIAN}):

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from technicians.images import validate_image_upload
@@ -144,3 +145,20 @@ def initial_certifications(technician: Technician) -> list[dict]:
         {"skill": c.skill_id, "level": c.level, "expires_on": c.expires_on}
         for c in Certification.objects.filter(technician=technician).select_related("skill")
     ]
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing a username longer than any user can have before
+    a password is checked: it only sets the input's `maxlength`, so a 5,000-character
+    name reached `authenticate()`, and django-axes failed to record it (its column holds
+    255) with a 500 (issue 25, the fuzz test)."""
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if len(username) > self.username_field.max_length:
+            raise ValidationError(
+                "No user has a name that long (at most %(limit)d characters).",
+                code="username_too_long",
+                params={"limit": self.username_field.max_length},
+            )
+        return username
