@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dispatch.days import FIRST_DAY, LAST_DAY
+from dispatch.days import FIRST_DAY, LAST_DAY, day_in_range
 from dispatch.models import Booking
 from technicians.models import CERT_LEVEL_MAX, CERT_LEVEL_MIN, Skill, Technician
 from technicians.validators import normalize_e164_phone
@@ -52,7 +52,7 @@ class BoundedDateField(serializers.DateField):
 
     def to_internal_value(self, value):
         day = super().to_internal_value(value)
-        if not FIRST_DAY <= day <= LAST_DAY:
+        if not day_in_range(day):
             self.fail("out_of_range")
         return day
 

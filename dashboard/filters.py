@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from dispatch.days import FIRST_DAY, LAST_DAY, day_in_range
 from technicians.models import Skill, Technician
 from technicians.selectors import at_local
 from workorders.models import Customer, SLAPolicy
@@ -91,8 +92,7 @@ class DashboardFilters:
         return urlencode(self.params(**overrides))
 
 
-# Dates the dashboard accepts: its SQL and calendars end somewhere.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+# The dashboard accepts the days the board covers (one range, dispatch/days.py).
 
 
 class DashboardFilterForm(forms.Form):
@@ -138,7 +138,7 @@ class DashboardFilterForm(forms.Form):
         data = super().clean()
         for name in ("start", "end"):
             day = data.get(name)
-            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            if day is not None and not day_in_range(day):
                 self.add_error(name, f"Choose a day from {FIRST_DAY} to {LAST_DAY}.")
                 data[name] = None
         # The range the dashboard will show, with the defaults filled in, is what counts.

@@ -27,7 +27,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Greatest
 
 from dashboard import sql
-from dashboard.filters import FIRST_DAY, LAST_DAY, DashboardFilters
+from dashboard.filters import DashboardFilters
+from dispatch.days import FIRST_DAY, LAST_DAY
 from dispatch.models import Booking
 from notifications.models import OutboundMessage
 from routing.models import PlanRun

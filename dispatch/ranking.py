@@ -228,7 +228,6 @@ class Candidate:
     added_travel_minutes: int
     sla_slack_minutes: int | None
     remaining_capacity_minutes: int
-    warnings: list[RuleProblem]
     lane_fingerprint: str
     standing: Standing = Standing.CLEAN
     notes: tuple[Note, ...] = ()
@@ -401,7 +400,6 @@ def rank_technicians(work_order: WorkOrder, day: date, now: datetime | None = No
                 added_travel_minutes=slot.added_travel_minutes,
                 sla_slack_minutes=slot.sla_slack_minutes(),
                 remaining_capacity_minutes=slot.remaining_capacity_minutes(),
-                warnings=warnings,
                 lane_fingerprint=options.fingerprints[technician.pk],
                 standing=standing,
                 notes=tuple(notes),
