@@ -13,7 +13,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
-SCRIPT_NAMES = ["ensure-services.sh", "ensure-chromium.sh", "ensure-axe.sh", "run-demo.sh"]
+SCRIPT_NAMES = [
+    "ensure-services.sh",
+    "ensure-chromium.sh",
+    "ensure-axe.sh",
+    "ensure-prism.sh",
+    "run-demo.sh",
+]
 
 
 @pytest.mark.parametrize("name", SCRIPT_NAMES)
@@ -21,6 +27,30 @@ def test_script_is_executable_bash(name: str) -> None:
     path = SCRIPTS / name
     assert os.access(path, os.X_OK), f"{name} is not executable"
     subprocess.run(["bash", "-n", str(path)], check=True)
+
+
+def test_the_shared_npm_installer_parses_and_says_when_npm_is_missing(tmp_path: Path) -> None:
+    """ensure-axe.sh and ensure-prism.sh share scripts/npm-package.sh: in a checkout with
+    nothing installed and no npm, each stops with one sentence naming what is missing."""
+    subprocess.run(["bash", "-n", str(SCRIPTS / "npm-package.sh")], check=True)
+    (tmp_path / "scripts").mkdir()
+    for name in ("npm-package.sh", "ensure-axe.sh", "ensure-prism.sh"):
+        shutil.copy2(SCRIPTS / name, tmp_path / "scripts" / name)
+    tools = tmp_path / "bin"  # the shell tools the scripts use, and no npm
+    tools.mkdir()
+    for tool in ("dirname", "mkdir", "tail"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    env = {"PATH": str(tools), "HOME": str(tmp_path)}
+    for name, needs in (("ensure-axe.sh", "axe-core"), ("ensure-prism.sh", "prism-cli")):
+        result = subprocess.run(
+            ["/bin/bash", str(tmp_path / "scripts" / name)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 1 and result.stdout == ""
+        assert needs in result.stderr and "npm is missing" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
